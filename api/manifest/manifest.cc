@@ -1,0 +1,108 @@
+#include "api/manifest/manifest.h"
+
+#include "absl/strings/str_join.h"
+#include "api/manifest/defaults.h"
+#include "api/manifest/validate.h"
+#include "api/manifest/yaml_decode.h"
+#include "common/files.h"
+
+namespace reef::manifest {
+namespace {
+
+// The mark of the longest recorded prefix of `path`, so that an error on a field the
+// author never wrote (a missing spec.containers) points at its parent.
+std::pair<int, int> FindMark(const DecodeState& st, std::string path) {
+  while (true) {
+    auto it = st.marks.find(path);
+    if (it != st.marks.end()) return it->second;
+    size_t cut = path.find_last_of(".[");
+    if (cut == std::string::npos || cut == 0) return {0, 0};
+    path.resize(cut);
+  }
+}
+
+std::string DocumentLabel(int index, const std::optional<Object>& object) {
+  if (!object) return reef::StrCat("document ", index);
+  return reef::StrCat("document ", index, " (", DisplayName(*object), ")");
+}
+
+std::string FormatError(std::string_view source, int line, int column, const std::string& doc,
+                        const FieldError& e) {
+  std::string where = line > 0 ? reef::StrCat(source, ":", line, ":", column) : std::string(source);
+  std::string field = e.path.empty() ? "" : reef::StrCat(e.path, ": ");
+  return reef::StrCat(where, ": ", doc, ": ", field, e.message);
+}
+
+// Decodes, defaults and validates one document (or the items of a List) into `out`,
+// appending one formatted line per problem to `errors`.
+void ParseDocument(std::string_view source, int index, const YAML::Node& doc,
+                   const ParseOptions& options, std::vector<Object>* out,
+                   std::vector<std::string>* errors) {
+  if (doc.IsMap() && doc["kind"].IsScalar() && doc["kind"].Scalar() == "List" &&
+      doc["items"].IsSequence()) {
+    for (const YAML::Node& item : doc["items"]) ParseDocument(source, index, item, options, out, errors);
+    return;
+  }
+  DecodeState st;
+  std::optional<Object> object = DecodeDocument(doc, &st);
+  if (object) {
+    ObjectMeta* meta = MutableMeta(&*object);
+    const std::string& ns_override = options.namespace_override;
+    if (!ns_override.empty() && KindOf(*object)->namespaced) {
+      if (meta->namespace_().empty()) {
+        meta->set_namespace_(ns_override);
+      } else if (meta->namespace_() != ns_override) {
+        st.errors.push_back({"metadata.namespace",
+                             reef::StrCat("\"", meta->namespace_(), "\" does not match the namespace \"",
+                                          ns_override, "\" given with -n")});
+      }
+    }
+    // Validation errors would repeat what decoding already reported; validate only
+    // a cleanly decoded document.
+    if (st.errors.empty()) {
+      ApplyDefaults(&*object);
+      for (FieldError& e : Validate(*object)) st.errors.push_back(std::move(e));
+    }
+  }
+  std::string label = DocumentLabel(index, object);
+  for (const FieldError& e : st.errors) {
+    auto [line, column] = e.line > 0 ? std::make_pair(e.line, e.column) : FindMark(st, e.path);
+    if (line == 0) {
+      YAML::Mark m = doc.Mark();
+      line = m.line + 1;
+      column = m.column + 1;
+    }
+    errors->push_back(FormatError(source, line, column, label, e));
+  }
+  if (object && st.errors.empty()) out->push_back(std::move(*object));
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Object>> ParseManifest(std::string_view source, std::string_view text,
+                                                  const ParseOptions& options) {
+  if (text.size() > kMaxManifestBytes) {
+    return absl::InvalidArgumentError(reef::StrCat(source, ": ", HumanBytes(text.size()),
+                                                   " is larger than the ",
+                                                   HumanBytes(kMaxManifestBytes), " limit"));
+  }
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(reef::StrCat(source, ":", e.mark.line + 1, ":",
+                                                   e.mark.column + 1, ": invalid YAML: ", e.msg));
+  }
+  std::vector<Object> objects;
+  std::vector<std::string> errors;
+  int index = 0;
+  for (const YAML::Node& doc : docs) {
+    ++index;
+    if (doc.IsNull()) continue;  // "---" with nothing under it
+    ParseDocument(source, index, doc, options, &objects, &errors);
+  }
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+  return objects;
+}
+
+}  // namespace reef::manifest

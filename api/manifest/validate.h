@@ -1,0 +1,17 @@
+#pragma once
+// Semantic validation of a (defaulted) object, as the Kubernetes API server does it:
+// names, required fields, enumerations, quantities, references between fields.
+// Every error names the field path. The controller runs it on every write; reefctl
+// runs it first to point errors at the file and line.
+
+#include "api/manifest/field_error.h"
+#include "api/manifest/object.h"
+
+namespace reef::manifest {
+
+// The largest object the store accepts, serialized (etcd's default limit).
+inline constexpr size_t kMaxObjectBytes = 1536 * 1024;
+
+FieldErrors Validate(const Object& object);
+
+}  // namespace reef::manifest

@@ -1,0 +1,208 @@
+#include "controller/server/api_service.h"
+
+#include <set>
+
+#include "absl/strings/str_join.h"
+#include "api/manifest/defaults.h"
+#include "api/manifest/validate.h"
+#include "common/grpc_status.h"
+#include "common/version.h"
+#include "controller/server/watch_reactor.h"
+
+namespace reef::controller {
+namespace {
+
+using manifest::KindOf;
+using manifest::Meta;
+using store::Key;
+using store::KeyOf;
+
+grpc::ServerUnaryReactor* Respond(grpc::CallbackServerContext* ctx, const absl::Status& s) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(s));
+  return reactor;
+}
+
+// The one status a dry run returns from its transaction so that nothing commits.
+const absl::Status& DryRunRollback() {
+  static const absl::Status* s = new absl::Status(absl::CancelledError("dry run: rolled back"));
+  return *s;
+}
+
+absl::Status Prepare(v1::Object* object) {
+  const manifest::KindInfo* kind = KindOf(*object);
+  if (kind == nullptr) return absl::InvalidArgumentError("object has no kind set");
+  manifest::ClearStatus(object);  // status belongs to the controller and agents
+  manifest::ApplyDefaults(object);
+  manifest::FieldErrors errors = manifest::Validate(*object);
+  if (errors.empty()) return absl::OkStatus();
+  std::vector<std::string> lines;
+  for (const auto& e : errors) {
+    lines.push_back(reef::StrCat(manifest::DisplayName(*object), ": ",
+                                 e.path.empty() ? "" : reef::StrCat(e.path, ": "), e.message));
+  }
+  return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+}
+
+absl::Status CheckNamespace(store::Txn& txn, const v1::Object& object) {
+  const manifest::KindInfo* kind = KindOf(object);
+  if (!kind->namespaced) return absl::OkStatus();
+  const std::string& ns = Meta(object).namespace_();
+  if (txn.Get(Key{"Namespace", "", ns}).ok()) return absl::OkStatus();
+  return absl::NotFoundError(reef::StrCat(manifest::DisplayName(object), ": namespace \"", ns,
+                                          "\" not found (create it first, or in the same apply)"));
+}
+
+absl::StatusOr<v1::ApplyResult> ApplyOne(store::Txn& txn, v1::Object object) {
+  RETURN_IF_ERROR(CheckNamespace(txn, object));
+  v1::ApplyResult result;
+  auto existing = txn.Get(KeyOf(object));
+  if (absl::IsNotFound(existing.status())) {
+    if (!Meta(object).resource_version().empty()) {
+      // The writer read an object that has since been deleted: its view is stale.
+      return store::ConflictError(object);
+    }
+    ASSIGN_OR_RETURN(*result.mutable_object(), txn.Create(std::move(object)));
+    result.set_outcome(v1::ApplyResult::CREATED);
+    return result;
+  }
+  RETURN_IF_ERROR(existing.status());
+  manifest::CopyStatus(*existing, &object);
+  ASSIGN_OR_RETURN(*result.mutable_object(), txn.Update(std::move(object)));
+  bool unchanged = Meta(result.object()).resource_version() == Meta(*existing).resource_version();
+  result.set_outcome(unchanged ? v1::ApplyResult::UNCHANGED : v1::ApplyResult::CONFIGURED);
+  return result;
+}
+
+// Deletes `key` and, depth first, whatever it owns (ownerReferences), or for a
+// Namespace everything in it. Appends the deleted keys to `deleted`.
+absl::Status DeleteCascading(store::Txn& txn, const Key& key, const std::string& resource_version,
+                             v1::DeleteResponse* resp) {
+  ASSIGN_OR_RETURN(v1::Object gone, txn.Delete(key, resource_version));
+  v1::ObjectKey* out = resp->add_deleted();
+  out->set_kind(key.kind);
+  out->set_namespace_(key.ns);
+  out->set_name(key.name);
+  const std::string& uid = Meta(gone).uid();
+  for (const manifest::KindInfo& kind : manifest::AllKinds()) {
+    if (!kind.namespaced) continue;
+    std::string ns = key.kind == "Namespace" ? key.name : key.ns;  // owners and dependents share a namespace
+    ASSIGN_OR_RETURN(auto items, txn.List(store::ListOptions{std::string(kind.kind), ns, {}}));
+    for (const v1::Object& item : items) {
+      bool owned = key.kind == "Namespace";
+      for (const auto& ref : Meta(item).owner_references()) owned |= ref.uid() == uid;
+      if (!owned) continue;
+      absl::Status s = DeleteCascading(txn, KeyOf(item), "", resp);
+      if (!s.ok() && !absl::IsNotFound(s)) return s;  // already gone through another owner
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<const manifest::KindInfo*> RequestKind(const std::string& kind) {
+  const manifest::KindInfo* k = manifest::FindKind(kind);
+  if (k == nullptr) return absl::InvalidArgumentError(reef::StrCat("unknown kind \"", kind, "\""));
+  return k;
+}
+
+absl::Status ApiServiceImpl::DoApply(const v1::ApplyRequest& req, v1::ApplyResponse* resp) {
+  if (req.objects().empty()) return absl::InvalidArgumentError("nothing to apply");
+  std::vector<v1::Object> objects(req.objects().begin(), req.objects().end());
+  std::set<std::string> keys;
+  for (v1::Object& o : objects) {
+    RETURN_IF_ERROR(Prepare(&o));
+    if (!keys.insert(store::ToString(KeyOf(o))).second) {
+      return absl::InvalidArgumentError(
+          reef::StrCat(manifest::DisplayName(o), ": appears twice in one apply"));
+    }
+  }
+  // Namespaces first, so that a manifest may create a namespace and fill it.
+  std::vector<size_t> order(objects.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_partition(order.begin(), order.end(),
+                        [&](size_t i) { return objects[i].has_namespace_(); });
+  std::vector<v1::ApplyResult> results(objects.size());
+  auto revision = store_->Update([&](store::Txn& txn) -> absl::Status {
+    for (size_t i : order) {
+      ASSIGN_OR_RETURN(results[i], ApplyOne(txn, objects[i]));
+    }
+    return req.dry_run() ? DryRunRollback() : absl::OkStatus();
+  });
+  if (!revision.ok() && revision.status() != DryRunRollback()) return revision.status();
+  for (auto& r : results) *resp->add_results() = std::move(r);
+  resp->set_revision(revision.ok() ? *revision : store_->Revision());
+  return absl::OkStatus();
+}
+
+absl::Status ApiServiceImpl::DoDelete(const v1::DeleteRequest& req, v1::DeleteResponse* resp) {
+  ASSIGN_OR_RETURN(const manifest::KindInfo* kind, RequestKind(req.kind()));
+  Key key{std::string(kind->kind), kind->namespaced ? req.namespace_() : "", req.name()};
+  if (kind->namespaced && key.ns.empty()) key.ns = "default";
+  if (key.kind == "Namespace" && key.name == "default") {
+    return absl::FailedPreconditionError("namespace \"default\" cannot be deleted");
+  }
+  ASSIGN_OR_RETURN(int64_t revision, store_->Update([&](store::Txn& txn) {
+    resp->clear_deleted();
+    return DeleteCascading(txn, key, req.resource_version(), resp);
+  }));
+  resp->set_revision(revision);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* ApiServiceImpl::Apply(grpc::CallbackServerContext* ctx,
+                                                const v1::ApplyRequest* req,
+                                                v1::ApplyResponse* resp) {
+  return Respond(ctx, DoApply(*req, resp));
+}
+
+grpc::ServerUnaryReactor* ApiServiceImpl::Get(grpc::CallbackServerContext* ctx,
+                                              const v1::GetRequest* req, v1::Object* resp) {
+  auto kind = RequestKind(req->kind());
+  if (!kind.ok()) return Respond(ctx, kind.status());
+  Key key{req->kind(), (*kind)->namespaced ? req->namespace_() : "", req->name()};
+  if ((*kind)->namespaced && key.ns.empty()) key.ns = "default";
+  auto object = store_->Get(key);
+  if (object.ok()) *resp = std::move(*object);
+  return Respond(ctx, object.status());
+}
+
+grpc::ServerUnaryReactor* ApiServiceImpl::List(grpc::CallbackServerContext* ctx,
+                                               const v1::ListRequest* req,
+                                               v1::ListResponse* resp) {
+  auto kind = RequestKind(req->kind());
+  if (!kind.ok()) return Respond(ctx, kind.status());
+  auto selector = manifest::Selector::Parse(req->label_selector());
+  if (!selector.ok()) return Respond(ctx, selector.status());
+  auto list = store_->List(store::ListOptions{req->kind(), req->namespace_(), *selector});
+  if (!list.ok()) return Respond(ctx, list.status());
+  for (auto& item : list->items) *resp->add_items() = std::move(item);
+  resp->set_revision(list->revision);
+  return Respond(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* ApiServiceImpl::Delete(grpc::CallbackServerContext* ctx,
+                                                 const v1::DeleteRequest* req,
+                                                 v1::DeleteResponse* resp) {
+  return Respond(ctx, DoDelete(*req, resp));
+}
+
+grpc::ServerWriteReactor<v1::WatchEvent>* ApiServiceImpl::Watch(grpc::CallbackServerContext* ctx,
+                                                                const v1::WatchRequest* req) {
+  (void)ctx;
+  return WatchReactor::Start(store_, *req);
+}
+
+grpc::ServerUnaryReactor* ApiServiceImpl::Version(grpc::CallbackServerContext* ctx,
+                                                  const v1::VersionRequest* req,
+                                                  v1::VersionResponse* resp) {
+  (void)req;
+  resp->set_version(kVersion);
+  resp->set_git_commit(kGitCommit);
+  resp->set_platform(kPlatform);
+  resp->set_revision(store_->Revision());
+  return Respond(ctx, absl::OkStatus());
+}
+
+}  // namespace reef::controller
