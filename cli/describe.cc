@@ -1,0 +1,98 @@
+// reefctl describe KIND [NAME...]: an object in detail, with its recent events.
+
+#include "cli/commands.h"
+#include "api/manifest/object.h"
+#include "cli/describe_printer.h"
+
+namespace reef::cli {
+namespace {
+
+struct DescribeOptions {
+  std::string resource;
+  std::vector<std::string> names;
+  std::string selector;
+  bool all_namespaces = false;
+};
+
+absl::StatusOr<std::vector<v1::Object>> List(Client& client, std::string_view kind,
+                                             const std::string& ns, const std::string& selector) {
+  v1::ListRequest request;
+  request.set_kind(std::string(kind));
+  request.set_namespace_(ns);
+  request.set_label_selector(selector);
+  v1::ListResponse response;
+  auto ctx = client.Context();
+  grpc::Status status = client.api().List(ctx.get(), request, &response);
+  if (!status.ok()) return client.Explain(status, "list");
+  return std::vector<v1::Object>(response.items().begin(), response.items().end());
+}
+
+std::vector<v1::Object> EventsFor(const v1::Object& object, const std::vector<v1::Object>& events) {
+  const auto& meta = manifest::Meta(object);
+  std::vector<v1::Object> out;
+  for (const auto& e : events) {
+    const auto& ref = e.event().involved_object();
+    if (ref.kind() == manifest::KindOf(object)->kind && ref.name() == meta.name() &&
+        ref.namespace_() == meta.namespace_() && (ref.uid().empty() || ref.uid() == meta.uid())) {
+      out.push_back(e);
+    }
+  }
+  return out;
+}
+
+int RunDescribe(const DescribeOptions& opts, const GlobalOptions& globals) {
+  auto kind = ResolveKind(opts.resource);
+  if (!kind.ok()) return PrintError(kind.status());
+  std::string ns = EffectiveNamespace(**kind, globals, opts.all_namespaces);
+  auto client = Client::Connect(globals);
+  if (!client.ok()) return PrintError(client.status());
+
+  int exit_code = 0;
+  std::vector<v1::Object> objects;
+  if (opts.names.empty()) {
+    auto all = List(**client, (*kind)->kind, ns, opts.selector);
+    if (!all.ok()) return PrintError(all.status());
+    objects = std::move(*all);
+    if (objects.empty()) {
+      std::cerr << "No resources found" << (ns.empty() ? "" : reef::StrCat(" in ", ns, " namespace")) << ".\n";
+    }
+  }
+  for (const std::string& name : opts.names) {
+    v1::GetRequest request;
+    request.set_kind(std::string((*kind)->kind));
+    request.set_namespace_(ns);
+    request.set_name(name);
+    v1::Object object;
+    auto ctx = (*client)->Context();
+    grpc::Status status = (*client)->api().Get(ctx.get(), request, &object);
+    if (!status.ok()) {
+      exit_code = PrintError((*client)->Explain(status, "describe"));
+      continue;
+    }
+    objects.push_back(std::move(object));
+  }
+  if (objects.empty()) return exit_code;
+  auto events = List(**client, "Event", ns, "");
+  if (!events.ok()) return PrintError(events.status());
+  bool first = true;
+  for (const auto& o : objects) {
+    if (!first) std::cout << "\n\n";
+    first = false;
+    std::cout << DescribeObject(o, EventsFor(o, *events), absl::Now());
+  }
+  return exit_code;
+}
+
+}  // namespace
+
+void SetupDescribe(CLI::App& root, CommandContext& ctx) {
+  auto opts = std::make_shared<DescribeOptions>();
+  CLI::App* cmd = root.add_subcommand("describe", "Show objects in detail, with recent events");
+  cmd->add_option("kind", opts->resource, "the kind, as for get")->required();
+  cmd->add_option("names", opts->names, "object names (default: all)");
+  cmd->add_option("-l,--selector", opts->selector, "label selector");
+  cmd->add_flag("-A,--all-namespaces", opts->all_namespaces, "every namespace");
+  cmd->callback([opts, &ctx] { ctx.exit_code = RunDescribe(*opts, ctx.globals); });
+}
+
+}  // namespace reef::cli

@@ -2,6 +2,7 @@
 // the desired state in SQLite under --data-dir.
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -9,6 +10,28 @@
 
 #include "common/version.h"
 #include "controller/controller.h"
+
+namespace {
+
+// SIGINT/SIGTERM are turned into a byte on this pipe. A handler (not sigwait with
+// blocked signals) because threads that gRPC or its dependencies start on their own
+// do not inherit a mask set later, and a signal delivered to one of them would kill
+// the process before a clean shutdown.
+int g_signal_pipe[2] = {-1, -1};
+
+void OnSignal(int sig) {
+  char b = static_cast<char>(sig);
+  [[maybe_unused]] ssize_t n = write(g_signal_pipe[1], &b, 1);
+}
+
+int WaitForSignal() {
+  char b = 0;
+  while (read(g_signal_pipe[0], &b, 1) < 0) {
+  }
+  return b;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   reef::controller::ControllerOptions options;
@@ -25,12 +48,11 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // Signals are taken synchronously below; block them before gRPC starts threads.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  if (pipe(g_signal_pipe) != 0) return 1;
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
 
   auto controller = reef::controller::Controller::Start(options);
   if (!controller.ok()) {
@@ -40,8 +62,7 @@ int main(int argc, char** argv) {
   std::cout << "reef-controller " << reef::kVersion << ": data in " << options.data_dir << "\n"
             << "listening on " << (*controller)->address() << std::endl;
 
-  int sig = 0;
-  sigwait(&signals, &sig);
+  int sig = WaitForSignal();
   std::cout << "reef-controller: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
             << ", shutting down" << std::endl;
   (*controller)->Shutdown();

@@ -119,10 +119,11 @@ bool NeedsQuotes(const std::string& s) {
       "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF",
       "y", "Y", "n", "N", ".inf", ".nan"};
   if (std::find(kReserved.begin(), kReserved.end(), s) != kReserved.end()) return true;
-  // Anything that starts like a number ("1", "-1", ".5", "1e3", "0x1f", "1:20").
+  // Anything a YAML reader could take for a number ("1", "-1", ".5", "1e3", "0x1f",
+  // "1_000", "1:20" as YAML 1.1 reads it); "25%" and "64Mi" stay plain.
   char c = s[0];
-  if (isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '+' ||
-      (c == '-' && s.size() > 1 && (isdigit(static_cast<unsigned char>(s[1])) || s[1] == '.')))
+  if ((isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '+' || c == '-') &&
+      s.find_first_not_of("0123456789+-.eE_:xXoObBaAcCdDfF") == std::string::npos)
     return true;
   if (std::string_view("-?:,[]{}#&*!|>'\"%@`= ").find(c) != std::string_view::npos) return true;
   if (s.back() == ' ' || s.back() == ':') return true;

@@ -1,5 +1,7 @@
 #include "api/manifest/manifest.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_join.h"
 #include "api/manifest/defaults.h"
 #include "api/manifest/validate.h"
@@ -34,17 +36,25 @@ std::string FormatError(std::string_view source, int line, int column, const std
 }
 
 // Decodes, defaults and validates one document (or the items of a List) into `out`,
-// appending one formatted line per problem to `errors`.
+// appending one formatted line per problem to `errors`. `node_budget` is shared by
+// every document and List item, so that aliases repeated across them cannot multiply
+// the work the budget bounds.
 void ParseDocument(std::string_view source, int index, const YAML::Node& doc,
-                   const ParseOptions& options, std::vector<Object>* out,
-                   std::vector<std::string>* errors) {
-  if (doc.IsMap() && doc["kind"].IsScalar() && doc["kind"].Scalar() == "List" &&
-      doc["items"].IsSequence()) {
-    for (const YAML::Node& item : doc["items"]) ParseDocument(source, index, item, options, out, errors);
+                   const ParseOptions& options, bool in_list, int64_t* node_budget,
+                   std::vector<Object>* out, std::vector<std::string>* errors) {
+  // A missing key is an invalid node whose IsScalar() throws: test IsDefined() first.
+  // Items are not searched for Lists again: an alias can make a List its own item.
+  if (!in_list && doc.IsMap() && doc["kind"].IsDefined() && doc["kind"].IsScalar() &&
+      doc["kind"].Scalar() == "List" && doc["items"].IsDefined() && doc["items"].IsSequence()) {
+    for (const YAML::Node& item : doc["items"]) {
+      ParseDocument(source, index, item, options, true, node_budget, out, errors);
+    }
     return;
   }
   DecodeState st;
+  st.node_budget = *node_budget;
   std::optional<Object> object = DecodeDocument(doc, &st);
+  *node_budget = std::max<int64_t>(st.node_budget, 0);
   if (object) {
     ObjectMeta* meta = MutableMeta(&*object);
     const std::string& ns_override = options.namespace_override;
@@ -57,10 +67,11 @@ void ParseDocument(std::string_view source, int index, const YAML::Node& doc,
                                           ns_override, "\" given with -n")});
       }
     }
-    // Validation errors would repeat what decoding already reported; validate only
-    // a cleanly decoded document.
+    // Defaulted even when decoding failed, so that messages name the object as the
+    // server would ("Deployment default/web"). Validation errors would repeat what
+    // decoding already reported; validate only a cleanly decoded document.
+    ApplyDefaults(&*object);
     if (st.errors.empty()) {
-      ApplyDefaults(&*object);
       for (FieldError& e : Validate(*object)) st.errors.push_back(std::move(e));
     }
   }
@@ -95,11 +106,12 @@ absl::StatusOr<std::vector<Object>> ParseManifest(std::string_view source, std::
   }
   std::vector<Object> objects;
   std::vector<std::string> errors;
+  int64_t node_budget = DecodeState().node_budget;
   int index = 0;
   for (const YAML::Node& doc : docs) {
     ++index;
     if (doc.IsNull()) continue;  // "---" with nothing under it
-    ParseDocument(source, index, doc, options, &objects, &errors);
+    ParseDocument(source, index, doc, options, false, &node_budget, &objects, &errors);
   }
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
   return objects;

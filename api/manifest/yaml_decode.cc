@@ -72,6 +72,33 @@ std::string Describe(const YAML::Node& n) {
   return "a value";
 }
 
+// Proto3 string fields must hold UTF-8 (the wire parser rejects anything else, and
+// so does the JSON writer), and yaml-cpp passes invalid bytes through.
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = s[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int more;
+    uint32_t cp, min;
+    if ((c & 0xE0) == 0xC0) more = 1, cp = c & 0x1F, min = 0x80;
+    else if ((c & 0xF0) == 0xE0) more = 2, cp = c & 0x0F, min = 0x800;
+    else if ((c & 0xF8) == 0xF0) more = 3, cp = c & 0x07, min = 0x10000;
+    else return false;
+    for (int k = 1; k <= more; ++k) {
+      if (i + k >= s.size() || (static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    }
+    // Overlong forms, UTF-16 surrogates and code points past Unicode are invalid.
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += more + 1;
+  }
+  return true;
+}
+
 const FieldDescriptor* FindByJsonName(const google::protobuf::Descriptor* d, std::string_view key) {
   for (int i = 0; i < d->field_count(); ++i) {
     if (d->field(i)->json_name() == key) return d->field(i);
@@ -186,6 +213,10 @@ class Decoder {
         st_->Error(child, kv.first, "duplicate key");
         continue;
       }
+      if (!IsValidUtf8(key)) {
+        st_->Error(path, kv.first, "a key is not valid UTF-8");
+        continue;
+      }
       Message* entry = msg->GetReflection()->AddMessage(msg, f);
       entry->GetReflection()->SetString(entry, key_f, key);
       // The map field carries the annotations (quantity) for its values.
@@ -211,6 +242,10 @@ class Decoder {
     switch (f->type()) {
       case FieldDescriptor::TYPE_STRING:
         if (type == ScalarType::kNull && !f->is_repeated()) return;
+        if (!IsValidUtf8(text)) {
+          st_->Error(path, node, "not valid UTF-8");
+          return;
+        }
         if (type == ScalarType::kString || type == ScalarType::kNull ||
             (AcceptsNumbers(annotated) &&
              (type == ScalarType::kInt || type == ScalarType::kFloat))) {

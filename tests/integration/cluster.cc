@@ -1,0 +1,83 @@
+#include "tests/integration/cluster.h"
+
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <stdexcept>
+
+namespace reef::testing {
+
+Controller::Controller(const std::string& data_dir)
+    : process_(Process::Start({BinaryPath("reef-controller"), "--data-dir", data_dir, "--listen",
+                               "127.0.0.1:0"})) {
+  auto line = process_.WaitForLine(
+      [](const std::string& l) { return l.rfind("listening on ", 0) == 0; }, std::chrono::seconds(20));
+  if (!line) {
+    throw std::runtime_error("reef-controller did not start: " + process_.Stderr());
+  }
+  address_ = line->substr(std::string("listening on ").size());
+}
+
+RunResult Controller::Ctl(const std::vector<std::string>& args, const std::string& stdin_data) const {
+  std::vector<std::string> argv = {BinaryPath("reefctl"), "--server", address_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Run(argv, stdin_data, std::chrono::seconds(60), {{"HOME", "/nonexistent"}, {"REEF_SERVER", ""}});
+}
+
+Process Controller::StartCtl(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = {BinaryPath("reefctl"), "--server", address_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Process::Start(argv);
+}
+
+void Controller::Kill9() {
+  process_.Signal(SIGKILL);
+  process_.Wait(std::chrono::seconds(10));
+}
+
+int Controller::Stop() {
+  process_.Signal(SIGTERM);
+  return process_.Wait(std::chrono::seconds(20));
+}
+
+TestCluster::TestCluster() : controller(std::make_unique<Controller>(dir.path() + "/data")) {}
+
+std::string TestCluster::WriteFile(const std::string& name, const std::string& content) const {
+  std::string path = dir.path() + "/" + name;
+  std::ofstream(path, std::ios::binary) << content;
+  return path;
+}
+
+RunResult Reefctl(const std::vector<std::string>& args, const std::string& stdin_data, const EnvList& env) {
+  std::vector<std::string> argv = {BinaryPath("reefctl")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Run(argv, stdin_data, std::chrono::seconds(60), env);
+}
+
+std::string SourceDir() {
+  const char* dir = std::getenv("REEF_SOURCE_DIR");
+  if (dir == nullptr || *dir == '\0') {
+    throw std::runtime_error("REEF_SOURCE_DIR is not set: run the tests through ctest");
+  }
+  return dir;
+}
+
+std::string YamlField(const std::string& yaml, const std::string& key) {
+  size_t pos = yaml.find(key + ": ");
+  if (pos == std::string::npos) return "";
+  std::string value = yaml.substr(pos + key.size() + 2);
+  value = value.substr(0, value.find('\n'));
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+  return value;
+}
+
+int CountObjects(const TestCluster& cluster, const std::string& kind) {
+  RunResult r = cluster.Ctl({"get", kind, "-A", "-o", "name"});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  int n = 0;
+  for (char c : r.out) n += c == '\n';
+  return n;
+}
+
+}  // namespace reef::testing

@@ -574,11 +574,22 @@ void TempDir::Remove() noexcept {
 }
 
 std::string BinaryPath(std::string_view name) {
+  // The test binaries are built next to reef-controller and reefctl (build/bin), so
+  // without REEF_BIN_DIR the binaries are looked for beside this executable.
   const char* dir = getenv("REEF_BIN_DIR");
-  if (dir == nullptr || *dir == '\0') {
-    throw std::runtime_error("REEF_BIN_DIR is not set: run the tests through ctest");
+  std::filesystem::path base;
+  if (dir != nullptr && *dir != '\0') {
+    base = std::filesystem::absolute(dir);
+  } else {
+    std::error_code ec;
+    base = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+    if (ec) throw std::runtime_error("REEF_BIN_DIR is not set and /proc/self/exe is unreadable");
   }
-  return (std::filesystem::absolute(dir) / std::string(name)).lexically_normal().string();
+  std::filesystem::path path = (base / std::string(name)).lexically_normal();
+  if (!std::filesystem::exists(path)) {
+    throw std::runtime_error(path.string() + " does not exist: build it first (scripts/build.sh)");
+  }
+  return path.string();
 }
 
 }  // namespace reef::testing

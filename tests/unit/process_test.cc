@@ -256,16 +256,22 @@ TEST_CASE("TempDir honours TMPDIR") {
   CHECK(std::filesystem::path(dir.path()).parent_path() == base.path());
 }
 
-TEST_CASE("BinaryPath joins REEF_BIN_DIR and the name") {
+TEST_CASE("BinaryPath finds binaries in REEF_BIN_DIR, else beside the test") {
+  TempDir dir;
+  std::string tool = dir.path() + "/reef-tool";
+  std::ofstream(tool) << "#!/bin/sh\n";
   {
-    ScopedEnv bin_dir("REEF_BIN_DIR", "/opt/reef/bin");
-    CHECK(BinaryPath("reefd") == "/opt/reef/bin/reefd");
+    ScopedEnv bin_dir("REEF_BIN_DIR", dir.path().c_str());
+    CHECK(BinaryPath("reef-tool") == tool);
+    CHECK_THROWS_WITH_AS(BinaryPath("missing"),
+                         (dir.path() + "/missing does not exist: build it first (scripts/build.sh)").c_str(),
+                         std::runtime_error);
   }
   {
     ScopedEnv bin_dir("REEF_BIN_DIR", nullptr);
-    CHECK_THROWS_WITH_AS(BinaryPath("reefd"),
-                         "REEF_BIN_DIR is not set: run the tests through ctest",
-                         std::runtime_error);
+    std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+    std::string name = std::filesystem::path(self).filename().string();
+    CHECK(BinaryPath(name) == self);
   }
 }
 

@@ -1,0 +1,60 @@
+#pragma once
+// How reefctl finds and talks to the controller.
+//
+// The server address comes from --server, then $REEF_SERVER, then the `server:` of
+// the config file ($REEFCONFIG or ~/.reef/config), then 127.0.0.1:7443. Transport
+// security (the cluster CA and a client certificate in the config file) slots in
+// here when the PKI lands.
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "reef/v1/api.grpc.pb.h"
+
+namespace reef::cli {
+
+// Flags every command shares.
+struct GlobalOptions {
+  std::string server;
+  std::string namespace_;  // -n; empty: "default" (or the manifest's own)
+  int request_timeout_seconds = 30;
+};
+
+struct ClientConfig {
+  std::string server;
+  std::string source;  // where `server` came from, for error messages
+};
+
+absl::StatusOr<ClientConfig> ResolveConfig(const GlobalOptions& options);
+
+class Client {
+ public:
+  static absl::StatusOr<std::unique_ptr<Client>> Connect(const GlobalOptions& options);
+
+  reef::v1::ApiService::Stub& api() { return *stub_; }
+  // A context for one unary call, with the request timeout.
+  std::unique_ptr<grpc::ClientContext> Context() const;
+  // A context for a long-lived stream (no deadline).
+  std::unique_ptr<grpc::ClientContext> StreamContext() const;
+
+  // Turns a failed call into one line for people, naming the server when it could
+  // not be reached. `what` says what was tried: "apply", "get pods".
+  absl::Status Explain(const grpc::Status& status, std::string_view what) const;
+
+  // Blocks until the channel is connected, or fails within `timeout` with a clear
+  // message (connection refused fails at once).
+  absl::Status WaitConnected(std::chrono::milliseconds timeout) const;
+
+  const std::string& server() const { return config_.server; }
+
+ private:
+  ClientConfig config_;
+  int timeout_seconds_ = 30;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<reef::v1::ApiService::Stub> stub_;
+};
+
+}  // namespace reef::cli

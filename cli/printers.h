@@ -1,0 +1,42 @@
+#pragma once
+// `reefctl get` tables: kubectl's columns for each kind, kubectl's spacing.
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "api/manifest/object.h"
+
+namespace reef::cli {
+
+struct TableOptions {
+  bool wide = false;            // -o wide
+  bool with_namespace = false;  // -A: a NAMESPACE column first
+  absl::Time now;
+};
+
+using Row = std::vector<std::string>;
+
+Row TableHeader(const manifest::KindInfo& kind, const TableOptions& options);
+Row TableRow(const reef::v1::Object& object, const TableOptions& options);
+
+// Left-aligned columns separated by three spaces, as kubectl prints them. Column
+// widths grow as rows are added; Format() pads one row to the current widths, so
+// that `get -w` can print rows one at a time under the header.
+class Table {
+ public:
+  void Add(Row row);
+  std::string Render() const;
+  std::string Format(const Row& row) const;
+  void Widen(const Row& row);
+
+ private:
+  std::vector<Row> rows_;
+  std::vector<size_t> widths_;
+};
+
+// kubectl's pod STATUS column: the most telling reason (CrashLoopBackOff, Completed,
+// OOMKilled, ...) rather than the bare phase.
+std::string PodStatusText(const reef::v1::Pod& pod);
+
+}  // namespace reef::cli
