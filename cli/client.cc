@@ -106,4 +106,31 @@ absl::Status Client::Explain(const grpc::Status& status, std::string_view what) 
   }
 }
 
+absl::StatusOr<reef::v1::Object> Client::GetObject(std::string_view kind, const std::string& ns,
+                                                   const std::string& name) const {
+  reef::v1::GetRequest request;
+  request.set_kind(std::string(kind));
+  request.set_namespace_(ns);
+  request.set_name(name);
+  reef::v1::Object object;
+  auto ctx = Context();
+  grpc::Status status = stub_->Get(ctx.get(), request, &object);
+  if (!status.ok()) return Explain(status, "get");
+  return object;
+}
+
+absl::StatusOr<reef::v1::ListResponse> Client::ListObjects(std::string_view kind,
+                                                           const std::string& ns,
+                                                           const std::string& selector) const {
+  reef::v1::ListRequest request;
+  request.set_kind(std::string(kind));
+  request.set_namespace_(ns);
+  request.set_label_selector(selector);
+  reef::v1::ListResponse response;
+  auto ctx = Context();
+  grpc::Status status = stub_->List(ctx.get(), request, &response);
+  if (!status.ok()) return Explain(status, "list");
+  return response;
+}
+
 }  // namespace reef::cli

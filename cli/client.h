@@ -48,6 +48,13 @@ class Client {
   // message (connection refused fails at once).
   absl::Status WaitConnected(std::chrono::milliseconds timeout) const;
 
+  // One object, or the explained error.
+  absl::StatusOr<reef::v1::Object> GetObject(std::string_view kind, const std::string& ns,
+                                             const std::string& name) const;
+  // Every object of a kind in `ns` ("" for all) matching the label selector.
+  absl::StatusOr<reef::v1::ListResponse> ListObjects(std::string_view kind, const std::string& ns,
+                                                     const std::string& selector) const;
+
   const std::string& server() const { return config_.server; }
 
  private:

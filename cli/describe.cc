@@ -14,19 +14,6 @@ struct DescribeOptions {
   bool all_namespaces = false;
 };
 
-absl::StatusOr<std::vector<v1::Object>> List(Client& client, std::string_view kind,
-                                             const std::string& ns, const std::string& selector) {
-  v1::ListRequest request;
-  request.set_kind(std::string(kind));
-  request.set_namespace_(ns);
-  request.set_label_selector(selector);
-  v1::ListResponse response;
-  auto ctx = client.Context();
-  grpc::Status status = client.api().List(ctx.get(), request, &response);
-  if (!status.ok()) return client.Explain(status, "list");
-  return std::vector<v1::Object>(response.items().begin(), response.items().end());
-}
-
 std::vector<v1::Object> EventsFor(const v1::Object& object, const std::vector<v1::Object>& events) {
   const auto& meta = manifest::Meta(object);
   std::vector<v1::Object> out;
@@ -50,35 +37,30 @@ int RunDescribe(const DescribeOptions& opts, const GlobalOptions& globals) {
   int exit_code = 0;
   std::vector<v1::Object> objects;
   if (opts.names.empty()) {
-    auto all = List(**client, (*kind)->kind, ns, opts.selector);
+    auto all = (*client)->ListObjects((*kind)->kind, ns, opts.selector);
     if (!all.ok()) return PrintError(all.status());
-    objects = std::move(*all);
+    objects.assign(all->items().begin(), all->items().end());
     if (objects.empty()) {
       std::cerr << "No resources found" << (ns.empty() ? "" : reef::StrCat(" in ", ns, " namespace")) << ".\n";
     }
   }
   for (const std::string& name : opts.names) {
-    v1::GetRequest request;
-    request.set_kind(std::string((*kind)->kind));
-    request.set_namespace_(ns);
-    request.set_name(name);
-    v1::Object object;
-    auto ctx = (*client)->Context();
-    grpc::Status status = (*client)->api().Get(ctx.get(), request, &object);
-    if (!status.ok()) {
-      exit_code = PrintError((*client)->Explain(status, "describe"));
+    auto object = (*client)->GetObject((*kind)->kind, ns, name);
+    if (!object.ok()) {
+      exit_code = PrintError(object.status());
       continue;
     }
-    objects.push_back(std::move(object));
+    objects.push_back(std::move(*object));
   }
   if (objects.empty()) return exit_code;
-  auto events = List(**client, "Event", ns, "");
+  auto events = (*client)->ListObjects("Event", ns, "");
   if (!events.ok()) return PrintError(events.status());
   bool first = true;
   for (const auto& o : objects) {
     if (!first) std::cout << "\n\n";
     first = false;
-    std::cout << DescribeObject(o, EventsFor(o, *events), absl::Now());
+    std::cout << DescribeObject(o, EventsFor(o, {events->items().begin(), events->items().end()}),
+                                absl::Now());
   }
   return exit_code;
 }

@@ -110,31 +110,19 @@ int RunGet(const GetOptions& opts, const GlobalOptions& globals) {
   int exit_code = 0;
   if (!opts.names.empty()) {
     for (const std::string& name : opts.names) {
-      v1::GetRequest request;
-      request.set_kind(std::string((*kind)->kind));
-      request.set_namespace_(ns);
-      request.set_name(name);
-      v1::Object object;
-      auto ctx = (*client)->Context();
-      grpc::Status status = (*client)->api().Get(ctx.get(), request, &object);
-      if (!status.ok()) {
-        exit_code = PrintError((*client)->Explain(status, "get"));
+      auto object = (*client)->GetObject((*kind)->kind, ns, name);
+      if (!object.ok()) {
+        exit_code = PrintError(object.status());
         continue;
       }
-      revision = std::max<int64_t>(revision, std::stoll(manifest::Meta(object).resource_version()));
-      items.push_back(std::move(object));
+      revision = std::max<int64_t>(revision, std::stoll(manifest::Meta(*object).resource_version()));
+      items.push_back(std::move(*object));
     }
   } else {
-    v1::ListRequest request;
-    request.set_kind(std::string((*kind)->kind));
-    request.set_namespace_(ns);
-    request.set_label_selector(opts.selector);
-    v1::ListResponse response;
-    auto ctx = (*client)->Context();
-    grpc::Status status = (*client)->api().List(ctx.get(), request, &response);
-    if (!status.ok()) return PrintError((*client)->Explain(status, "list"));
-    items.assign(response.items().begin(), response.items().end());
-    revision = response.revision();
+    auto list = (*client)->ListObjects((*kind)->kind, ns, opts.selector);
+    if (!list.ok()) return PrintError(list.status());
+    items.assign(list->items().begin(), list->items().end());
+    revision = list->revision();
   }
 
   Table table;

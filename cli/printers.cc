@@ -20,21 +20,21 @@ std::string Age(const std::string& timestamp, absl::Time now) {
 
 std::string OrNone(const std::string& s) { return s.empty() ? "<none>" : s; }
 
-std::string ContainerNames(const PodSpec& spec) {
-  std::vector<std::string> names;
-  for (const auto& c : spec.containers()) names.push_back(c.name());
-  return absl::StrJoin(names, ",");
-}
-
-std::string Images(const PodSpec& spec) {
-  std::vector<std::string> images;
-  for (const auto& c : spec.containers()) images.push_back(c.image());
-  return absl::StrJoin(images, ",");
-}
-
 std::string SelectorText(const LabelSelector& selector) {
   auto s = manifest::Selector::FromProto(selector);
   return s.ok() ? OrNone(s->ToString()) : "<invalid>";
+}
+
+// The -o wide columns of workloads: CONTAINERS IMAGES SELECTOR.
+void AddTemplateColumns(const PodTemplateSpec& tmpl, const LabelSelector& selector, Row* row) {
+  std::vector<std::string> names, images;
+  for (const auto& c : tmpl.spec().containers()) {
+    names.push_back(c.name());
+    images.push_back(c.image());
+  }
+  row->push_back(absl::StrJoin(names, ","));
+  row->push_back(absl::StrJoin(images, ","));
+  row->push_back(SelectorText(selector));
 }
 
 std::string NodeSelectorText(const PodSpec& spec) {
@@ -83,11 +83,7 @@ Row DeploymentRow(const Deployment& d, const TableOptions& o) {
   Row row = {d.metadata().name(), reef::StrCat(s.ready_replicas(), "/", d.spec().replicas()),
              std::to_string(s.updated_replicas()), std::to_string(s.available_replicas()),
              Age(d.metadata().creation_timestamp(), o.now)};
-  if (o.wide) {
-    row.push_back(ContainerNames(d.spec().template_().spec()));
-    row.push_back(Images(d.spec().template_().spec()));
-    row.push_back(SelectorText(d.spec().selector()));
-  }
+  if (o.wide) AddTemplateColumns(d.spec().template_(), d.spec().selector(), &row);
   return row;
 }
 
@@ -101,11 +97,7 @@ Row DaemonSetRow(const DaemonSet& d, const TableOptions& o) {
              std::to_string(s.number_available()),
              NodeSelectorText(d.spec().template_().spec()),
              Age(d.metadata().creation_timestamp(), o.now)};
-  if (o.wide) {
-    row.push_back(ContainerNames(d.spec().template_().spec()));
-    row.push_back(Images(d.spec().template_().spec()));
-    row.push_back(SelectorText(d.spec().selector()));
-  }
+  if (o.wide) AddTemplateColumns(d.spec().template_(), d.spec().selector(), &row);
   return row;
 }
 

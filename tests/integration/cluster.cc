@@ -55,14 +55,6 @@ RunResult Reefctl(const std::vector<std::string>& args, const std::string& stdin
   return Run(argv, stdin_data, std::chrono::seconds(60), env);
 }
 
-std::string SourceDir() {
-  const char* dir = std::getenv("REEF_SOURCE_DIR");
-  if (dir == nullptr || *dir == '\0') {
-    throw std::runtime_error("REEF_SOURCE_DIR is not set: run the tests through ctest");
-  }
-  return dir;
-}
-
 std::string YamlField(const std::string& yaml, const std::string& key) {
   size_t pos = yaml.find(key + ": ");
   if (pos == std::string::npos) return "";

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tests/support/process.h"
+#include "tests/support/source_tree.h"
 
 namespace reef::testing {
 
@@ -48,9 +49,6 @@ struct TestCluster {
 // reefctl with no server flag, for tests of how it finds (or fails to find) one.
 RunResult Reefctl(const std::vector<std::string>& args, const std::string& stdin_data = "",
                   const EnvList& env = {});
-
-// The repository's root, from REEF_SOURCE_DIR (set by ctest).
-std::string SourceDir();
 
 // The value of the first "key: value" line in YAML text, without quotes ("" if none).
 std::string YamlField(const std::string& yaml, const std::string& key);

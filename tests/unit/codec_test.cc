@@ -13,6 +13,7 @@
 
 #include "api/manifest/manifest.h"
 #include "api/manifest/object.h"
+#include "tests/support/source_tree.h"
 
 namespace reef::manifest {
 namespace {
@@ -20,15 +21,7 @@ namespace {
 using namespace reef::v1;
 
 std::string ReadExampleFile(std::string_view name) {
-  const char* dir = std::getenv("REEF_SOURCE_DIR");
-  REQUIRE_MESSAGE(dir != nullptr,
-                  "REEF_SOURCE_DIR is not set: run through ctest or set it to the source tree");
-  std::string path = std::string(dir) + "/manifests/examples/" + std::string(name);
-  std::ifstream in(path);
-  REQUIRE_MESSAGE(in.good(), "cannot open " << path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return reef::testing::ReadSourceFile(std::string("manifests/examples/") + std::string(name));
 }
 
 std::vector<Object> Parse(std::string_view text) {

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "api/manifest/object.h"
+#include "tests/support/source_tree.h"
 
 namespace reef::manifest {
 namespace {
@@ -21,15 +22,7 @@ using namespace reef::v1;
 
 // A file of manifests/examples, read from the source tree that ctest names.
 std::string ReadExample(std::string_view name) {
-  const char* dir = std::getenv("REEF_SOURCE_DIR");
-  REQUIRE_MESSAGE(dir != nullptr,
-                  "REEF_SOURCE_DIR is not set: run through ctest or set it to the source tree");
-  std::string path = std::string(dir) + "/manifests/examples/" + std::string(name);
-  std::ifstream in(path);
-  REQUIRE_MESSAGE(in.good(), "cannot open " << path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return reef::testing::ReadSourceFile(std::string("manifests/examples/") + std::string(name));
 }
 
 std::vector<Object> MustParse(std::string_view text, const ParseOptions& options = {}) {
