@@ -30,12 +30,17 @@ absl::StatusCode CodeForErrno(int err) {
   }
 }
 
-std::string TooLarge(std::string_view name, uint64_t size, uint64_t max_bytes) {
-  return absl::StrFormat("%s: %s is larger than the %s limit", name, HumanBytes(size),
-                         HumanBytes(max_bytes));
-}
-
 }  // namespace
+
+std::string SizeLimitMessage(std::string_view name, uint64_t size, uint64_t limit) {
+  std::string have = HumanBytes(size), max = HumanBytes(limit);
+  if (have == max) {
+    have = absl::StrFormat("%d bytes", size);
+    max = absl::StrFormat("%d bytes", limit);
+  }
+  std::string prefix = name.empty() ? "" : absl::StrFormat("%s: ", name);
+  return absl::StrFormat("%s%s is larger than the %s limit", prefix, have, max);
+}
 
 absl::Status ErrnoStatus(std::string_view what, int err) {
   return absl::Status(CodeForErrno(err), reef::StrCat(what, ": ", std::strerror(err)));
@@ -64,7 +69,7 @@ absl::StatusOr<std::string> ReadFdLimited(int fd, std::string_view name, uint64_
       uint64_t total = out.size();
       out.clear();
       while ((n = ::read(fd, buf, sizeof buf)) > 0) total += n;
-      return absl::InvalidArgumentError(TooLarge(name, total, max_bytes));
+      return absl::InvalidArgumentError(SizeLimitMessage(name, total, max_bytes));
     }
   }
   return out;
@@ -77,7 +82,7 @@ absl::StatusOr<std::string> ReadFileLimited(const std::string& path, uint64_t ma
   if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
       static_cast<uint64_t>(st.st_size) > max_bytes) {
     ::close(fd);
-    return absl::InvalidArgumentError(TooLarge(path, st.st_size, max_bytes));
+    return absl::InvalidArgumentError(SizeLimitMessage(path, st.st_size, max_bytes));
   }
   auto content = ReadFdLimited(fd, path, max_bytes);
   ::close(fd);

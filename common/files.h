@@ -27,4 +27,8 @@ absl::Status MakeDirs(const std::string& path, int mode);
 // "10.0 MiB", "512 B": sizes in messages for people.
 std::string HumanBytes(uint64_t n);
 
+// "NAME: 10.0 MiB is larger than the 3.0 MiB limit", with exact byte counts when
+// the rounded sizes would read the same. An empty name leaves out "NAME: ".
+std::string SizeLimitMessage(std::string_view name, uint64_t size, uint64_t limit);
+
 }  // namespace reef

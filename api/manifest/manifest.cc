@@ -93,9 +93,7 @@ void ParseDocument(std::string_view source, int index, const YAML::Node& doc,
 absl::StatusOr<std::vector<Object>> ParseManifest(std::string_view source, std::string_view text,
                                                   const ParseOptions& options) {
   if (text.size() > kMaxManifestBytes) {
-    return absl::InvalidArgumentError(reef::StrCat(source, ": ", HumanBytes(text.size()),
-                                                   " is larger than the ",
-                                                   HumanBytes(kMaxManifestBytes), " limit"));
+    return absl::InvalidArgumentError(SizeLimitMessage(source, text.size(), kMaxManifestBytes));
   }
   std::vector<YAML::Node> docs;
   try {

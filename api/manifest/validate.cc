@@ -413,7 +413,7 @@ class Validator {
       DataKeys(o.secret().string_data(), "stringData", &seen, &bytes);
     }
     if (bytes > 1024 * 1024) {
-      Add("data", reef::StrCat("total size ", HumanBytes(bytes), " is larger than the 1 MiB limit"));
+      Add("data", SizeLimitMessage("", bytes, 1024 * 1024));
     }
   }
 };
@@ -442,8 +442,7 @@ FieldErrors Validate(const Object& object) {
     default: break;
   }
   if (object.ByteSizeLong() > kMaxObjectBytes) {
-    v.Add("", reef::StrCat("object is ", HumanBytes(object.ByteSizeLong()), ", larger than the ",
-                           HumanBytes(kMaxObjectBytes), " limit"));
+    v.Add("", SizeLimitMessage("object", object.ByteSizeLong(), kMaxObjectBytes));
   }
   return v.errors;
 }

@@ -59,7 +59,8 @@ struct WatchOptions {
   int64_t from_revision = 0;  // events with a revision above this one
 };
 
-// Cancels its watch when destroyed. Must not be destroyed from inside the sink.
+// Cancels its watch when destroyed. Must not be destroyed from inside the sink, and
+// must be destroyed before the Store that made it.
 class WatchHandle {
  public:
   virtual ~WatchHandle() = default;
@@ -92,7 +93,8 @@ class Store {
 
   // Runs `fn` in one write transaction: all of its writes commit together when it
   // returns OK, none when it returns an error (which Update returns). Returns the
-  // store's revision after the commit.
+  // store's revision after the commit. `fn` runs with the store's lock held: it reads
+  // and writes through the Txn only, never through the Store.
   virtual absl::StatusOr<int64_t> Update(const std::function<absl::Status(Txn&)>& fn) = 0;
 
   // Delivers every matching change after options.from_revision (from the change log),

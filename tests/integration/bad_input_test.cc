@@ -105,7 +105,7 @@ spec:
   SUBCASE("an object over the server's size limit") {
     // Under the file limit but over the per-object limit (1.5 MiB).
     std::string big = std::string(kGoodConfigMap) + "  big: \"" + std::string(2 * 1024 * 1024, 'x') + "\"\n";
-    ExpectRefused(c, big, {"larger than the 1 MiB limit"});
+    ExpectRefused(c, big, {"document 1 (ConfigMap default/good): data: 2.0 MiB is larger than the 1.0 MiB limit"});
   }
   // The controller is still healthy after all that.
   RunResult r = c.Ctl({"apply", "-f", "-"}, kGoodConfigMap);
