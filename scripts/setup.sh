@@ -10,8 +10,12 @@ BUILD_PACKAGES=(
   libyaml-cpp-dev libsqlite3-dev libcurl4-openssl-dev libarchive-dev libssl-dev
   nlohmann-json3-dev libcli11-dev doctest-dev
 )
-# Used by the tests and the quickstart.
-RUNTIME_PACKAGES=(sqlite3 procps ca-certificates)
+# The agent's runtime, and what the tests use: a real registry, image tools, a tiny
+# static busybox for test images.
+RUNTIME_PACKAGES=(
+  runc crun busybox-static docker-registry skopeo umoci apache2-utils jq openssl python3
+  sqlite3 procps iproute2 ca-certificates
+)
 
 missing=()
 for p in "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}"; do
