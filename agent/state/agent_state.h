@@ -1,0 +1,64 @@
+#pragma once
+// The agent's local memory, in SQLite under --data-dir: the pods it was told to run
+// (with where they came from) and the containers it created for them, so that after
+// a crash or a reboot it runs the same workloads again and adopts the containers that
+// outlived it. Written only when something changes (SD cards wear out).
+//
+// Thread safety: all methods may be called from any thread.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/sqlite.h"
+#include "common/status.h"
+#include "reef/v1/core.pb.h"
+
+namespace reef::agent {
+
+struct PodRecord {
+  std::string key;        // "namespace/name"
+  std::string source;     // "static:<file>" or "controller"
+  std::string spec_hash;  // see PodSpecHash()
+  reef::v1::Pod pod;      // desired spec and last reported status
+};
+
+// One attempt at running one container of a pod.
+struct ContainerRecord {
+  std::string id;        // the runtime's container id
+  std::string pod_key;
+  std::string name;      // the container's name in the pod spec
+  std::string spec_hash; // of the pod when this container was created
+  int attempt = 0;       // 0 for the first run, +1 per restart
+  int restart_count = 0;
+  int crashes = 0;       // short runs in a row, for CrashLoopBackOff
+  absl::Time not_before = absl::InfinitePast();  // no restart before this
+  std::string last_exit_json;  // the previous attempt's ExitRecord, "" if none
+  bool finished = false;       // this attempt ended and its exit was read
+  std::string exit_json;       // this attempt's ExitRecord once finished
+};
+
+class AgentState {
+ public:
+  static absl::StatusOr<std::unique_ptr<AgentState>> Open(const std::string& path);
+
+  absl::StatusOr<std::vector<PodRecord>> Pods();
+  absl::Status PutPod(const PodRecord& pod);
+  // Deletes the pod and its container records.
+  absl::Status DeletePod(const std::string& key);
+
+  absl::StatusOr<std::vector<ContainerRecord>> Containers();
+  absl::Status PutContainer(const ContainerRecord& container);
+  absl::Status DeleteContainer(const std::string& id);
+
+ private:
+  explicit AgentState(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
+  absl::Mutex mu_;
+  std::unique_ptr<sqlite::Database> db_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace reef::agent
