@@ -16,6 +16,12 @@ bool LogEnabled(LogLevel level);
 void LogLine(LogLevel level, const std::string& message);
 
 namespace internal {
+// Turns the stream expression into void, so the macro below is one expression (safe
+// in an unbraced if/else).
+struct Voidify {
+  void operator&(std::ostream&) {}
+};
+
 class LogMessage {
  public:
   explicit LogMessage(LogLevel level) : level_(level) {}
@@ -31,7 +37,8 @@ class LogMessage {
 }  // namespace reef
 
 // REEF_LOG(Info) << "started " << name;   (Debug, Info, Warning, Error)
-#define REEF_LOG(level)                                              \
-  if (!::reef::LogEnabled(::reef::LogLevel::k##level)) {             \
-  } else                                                             \
-    ::reef::internal::LogMessage(::reef::LogLevel::k##level).stream()
+#define REEF_LOG(level)                                  \
+  !::reef::LogEnabled(::reef::LogLevel::k##level)        \
+      ? (void)0                                          \
+      : ::reef::internal::Voidify() &                    \
+            ::reef::internal::LogMessage(::reef::LogLevel::k##level).stream()

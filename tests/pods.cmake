@@ -1,2 +1,9 @@
 reef_test(pods_unit unit unit/static_pods_test.cc unit/agent_state_test.cc)
 target_link_libraries(pods_unit PRIVATE reef_agent_pods reef_agent_state)
+
+# reef-agent end to end: real runc, overlay mounts, an image imported from a tarball.
+if(TARGET reef-agent)
+  reef_test(agent_e2e e2e e2e/agent_static_pods_test.cc support/registry.cc)
+  target_link_libraries(agent_e2e PRIVATE reef_image reef_unpack LibArchive::LibArchive)
+  add_dependencies(agent_e2e reef-agent reef-monitor)
+endif()

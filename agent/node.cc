@@ -1,0 +1,26 @@
+#include "agent/node.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <functional>
+
+#include "common/strings.h"
+
+namespace reef::agent {
+
+std::string NodePaths::runc_root() const {
+  // Keyed by the data dir, which is unique per agent on a machine.
+  return reef::StrCat("/run/reef/", std::hash<std::string>{}(data_dir) % 100000000, "/runc");
+}
+
+std::string DefaultNodeName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  std::string s = name;
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+}  // namespace reef::agent

@@ -1,0 +1,406 @@
+#include "agent/pods/pod_manager.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "absl/strings/escaping.h"
+#include "agent/image/overlay.h"
+#include "agent/runtime/oci_spec.h"
+#include "common/files.h"
+#include "common/log.h"
+
+namespace reef::agent {
+namespace {
+
+using reef::v1::Container;
+using reef::v1::ContainerStatus;
+using reef::v1::Pod;
+using runtime::ExitRecord;
+
+std::string ShortHash(const std::string& text, size_t n) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), len))
+      .substr(0, n);
+}
+
+image::PullPolicy ToPullPolicy(const std::string& policy) {
+  if (policy == "Always") return image::PullPolicy::kAlways;
+  if (policy == "Never") return image::PullPolicy::kNever;
+  return image::PullPolicy::kIfNotPresent;
+}
+
+runtime::ImageConfig ToRuntimeConfig(const image::ImageConfig& c) {
+  return runtime::ImageConfig{c.entrypoint, c.cmd, c.env, c.working_dir, c.user};
+}
+
+// The latest attempt of each container of a pod, by container name.
+std::map<std::string, ContainerRecord> LatestAttempts(const std::vector<ContainerRecord>& all,
+                                                      const std::string& pod_key) {
+  std::map<std::string, ContainerRecord> latest;
+  for (const ContainerRecord& c : all) {
+    if (c.pod_key != pod_key) continue;
+    auto it = latest.find(c.name);
+    if (it == latest.end() || it->second.attempt < c.attempt) latest[c.name] = c;
+  }
+  return latest;
+}
+
+void SetTerminated(const ExitRecord& exit, const std::string& id,
+                   reef::v1::ContainerStateTerminated* t) {
+  t->set_exit_code(exit.exit_code);
+  t->set_signal(exit.signal);
+  t->set_reason(exit.reason);
+  t->set_message(exit.message);
+  t->set_started_at(FormatTimestamp(exit.started_at));
+  t->set_finished_at(FormatTimestamp(exit.finished_at));
+  t->set_container_id(reef::StrCat("runc://", id));
+}
+
+}  // namespace
+
+std::string ContainerId(const std::string& pod_key, const std::string& spec_hash,
+                        const std::string& container, int attempt) {
+  return reef::StrCat(ShortHash(pod_key, 10), "-", spec_hash.substr(0, 8), "-", container, "-",
+                      attempt);
+}
+
+PodManager::PodManager(PodManagerOptions options, AgentState* state, image::ImageStore* images,
+                       runtime::Runtime* runtime)
+    : options_(std::move(options)), state_(state), images_(images), runtime_(runtime) {}
+
+std::string PodManager::ContainerDir(const std::string& id) const {
+  return reef::StrCat(options_.data_dir, "/containers/", id);
+}
+
+std::string PodLogPath(const std::string& data_dir, const std::string& pod_key,
+                       const std::string& container) {
+  std::string folder = pod_key;
+  std::replace(folder.begin(), folder.end(), '/', '_');
+  return reef::StrCat(data_dir, "/logs/", folder, "/", container, ".log");
+}
+
+void PodManager::SetDesired(std::map<std::string, DesiredPod> pods) {
+  absl::MutexLock lock(&mu_);
+  desired_ = std::move(pods);
+}
+
+absl::Status PodManager::Recover() {
+  ASSIGN_OR_RETURN(auto pods, state_->Pods());
+  {
+    // Until the sources speak again, run what was last desired (autonomy).
+    absl::MutexLock lock(&mu_);
+    for (auto& p : pods) desired_[p.key] = DesiredPod{p.pod, p.source, p.spec_hash};
+  }
+  ASSIGN_OR_RETURN(auto containers, state_->Containers());
+  int adopted = 0, ended = 0;
+  for (ContainerRecord& c : containers) {
+    if (c.finished) continue;
+    auto exit = runtime_->Exit(c.id);
+    if (exit.ok()) {
+      ++ended;  // ended while the agent was away; SyncOnce decides about a restart
+      continue;
+    }
+    auto st = runtime_->State(c.id);
+    if (st.ok() && st->status == runtime::OciStatus::kRunning) {
+      ++adopted;
+      continue;
+    }
+    // Gone without a record (a reboot wiped runc's state): it ended, cause unknown.
+    ExitRecord lost;
+    lost.exit_code = 255;
+    lost.reason = "Unknown";
+    lost.message = "the container was gone when the agent started (reboot?)";
+    lost.finished_at = options_.clock->Now();
+    c.finished = true;
+    c.exit_json = runtime::ExitRecordToJson(lost);
+    RETURN_IF_ERROR(state_->PutContainer(c));
+    ++ended;
+  }
+  REEF_LOG(Info) << "recovered " << pods.size() << " pods: " << adopted
+                 << " containers still running (adopted), " << ended << " ended while away";
+  return absl::OkStatus();
+}
+
+void PodManager::SyncOnce() {
+  std::map<std::string, DesiredPod> desired;
+  {
+    absl::MutexLock lock(&mu_);
+    desired = desired_;
+  }
+  auto stored = state_->Pods();
+  if (!stored.ok()) {
+    REEF_LOG(Error) << "read agent state: " << stored.status().message();
+    return;
+  }
+  for (const PodRecord& p : *stored) {
+    if (desired.count(p.key)) continue;
+    absl::Status s = TearDownContainers(p.key, p.pod.spec().termination_grace_period_seconds());
+    if (s.ok()) s = state_->DeletePod(p.key);
+    if (s.ok()) {
+      std::error_code ec;
+      std::filesystem::remove_all(std::filesystem::path(PodLogPath(options_.data_dir, p.key, "x")).parent_path(), ec);
+      REEF_LOG(Info) << "pod " << p.key << ": removed";
+    } else {
+      REEF_LOG(Error) << "pod " << p.key << ": remove: " << s.message();
+    }
+  }
+  for (const auto& [key, pod] : desired) {
+    if (absl::Status s = SyncPod(pod); !s.ok()) {
+      REEF_LOG(Error) << "pod " << key << ": " << s.message();
+    }
+  }
+}
+
+absl::Status PodManager::SyncPod(const DesiredPod& desired) {
+  const std::string key = reef::StrCat(desired.pod.metadata().namespace_(), "/",
+                                       desired.pod.metadata().name());
+  ASSIGN_OR_RETURN(auto pods, state_->Pods());
+  const PodRecord* stored = nullptr;
+  for (const PodRecord& p : pods) {
+    if (p.key == key) stored = &p;
+  }
+  PodRecord record{key, desired.source, desired.spec_hash, desired.pod};
+  if (stored != nullptr) {
+    *record.pod.mutable_status() = stored->pod.status();
+    if (stored->spec_hash != desired.spec_hash) {
+      REEF_LOG(Info) << "pod " << key << ": changed, replacing its containers";
+      RETURN_IF_ERROR(TearDownContainers(key, stored->pod.spec().termination_grace_period_seconds()));
+    }
+  }
+
+  ASSIGN_OR_RETURN(auto all, state_->Containers());
+  auto latest = LatestAttempts(all, key);
+  std::vector<ContainerRecord> current;
+  for (const Container& c : desired.pod.spec().containers()) {
+    auto it = latest.find(c.name());
+    if (it == latest.end()) {
+      ContainerRecord fresh;
+      fresh.pod_key = key;
+      fresh.name = c.name();
+      fresh.spec_hash = desired.spec_hash;
+      fresh.id = ContainerId(key, desired.spec_hash, c.name(), 0);
+      if (absl::Status s = StartContainer(desired, c, fresh); !s.ok()) {
+        REEF_LOG(Warning) << "pod " << key << ": container " << c.name() << ": " << s.message();
+      }
+      auto again = state_->Containers();
+      if (again.ok()) {
+        auto now = LatestAttempts(*again, key);
+        if (now.count(c.name())) current.push_back(now[c.name()]);
+      }
+      continue;
+    }
+    ContainerRecord rec = it->second;
+    RETURN_IF_ERROR(Observe(desired, &rec));
+    auto policy = runtime::ParseRestartPolicy(desired.pod.spec().restart_policy());
+    RETURN_IF_ERROR(policy.status());
+    if (rec.finished) {
+      auto exit = runtime::ParseExitRecord(rec.exit_json);
+      bool restart = exit.ok() && runtime::ShouldRestart(*policy, exit->exit_code);
+      if (restart && options_.clock->Now() >= rec.not_before) {
+        RETURN_IF_ERROR(RemoveContainer(rec));
+        ContainerRecord next = rec;
+        next.attempt = rec.attempt + 1;
+        next.restart_count = rec.restart_count + 1;
+        next.id = ContainerId(key, desired.spec_hash, c.name(), next.attempt);
+        next.last_exit_json = rec.exit_json;
+        next.finished = false;
+        next.exit_json.clear();
+        RETURN_IF_ERROR(state_->DeleteContainer(rec.id));
+        REEF_LOG(Info) << "pod " << key << ": restarting " << c.name() << " (restart "
+                       << next.restart_count << ")";
+        if (absl::Status s = StartContainer(desired, c, next); !s.ok()) {
+          REEF_LOG(Warning) << "pod " << key << ": container " << c.name() << ": " << s.message();
+        }
+        auto again = state_->Containers();
+        if (again.ok()) rec = LatestAttempts(*again, key)[c.name()];
+      }
+    }
+    current.push_back(rec);
+  }
+
+  reef::v1::PodStatus status = ComputeStatus(desired, current);
+  // The pod's start is when its first container ran; it stays across restarts.
+  if (stored != nullptr && stored->spec_hash == desired.spec_hash && !stored->pod.status().start_time().empty()) {
+    status.set_start_time(stored->pod.status().start_time());
+  } else if (status.phase() != "Pending") {
+    status.set_start_time(FormatTimestamp(options_.clock->Now()));
+  }
+  if (stored == nullptr || stored->spec_hash != desired.spec_hash || stored->source != desired.source ||
+      stored->pod.status().SerializeAsString() != status.SerializeAsString()) {
+    *record.pod.mutable_status() = status;
+    RETURN_IF_ERROR(state_->PutPod(record));  // written on change only
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PodManager::Observe(const DesiredPod& desired, ContainerRecord* rec) {
+  if (rec->finished) return absl::OkStatus();
+  auto exit = runtime_->Exit(rec->id);
+  if (absl::IsNotFound(exit.status())) {
+    auto st = runtime_->State(rec->id);
+    if (st.ok() || !absl::IsNotFound(st.status())) return absl::OkStatus();  // still running
+    // No container and no record: a start that never happened (image pull failed).
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(exit.status());
+  rec->finished = true;
+  rec->exit_json = runtime::ExitRecordToJson(*exit);
+  // CrashLoopBackOff: a run shorter than reset_after counts as one more crash in a row.
+  absl::Duration ran = exit->finished_at - exit->started_at;
+  rec->crashes = ran >= options_.backoff.reset_after ? 0 : rec->crashes + 1;
+  rec->not_before = exit->finished_at + runtime::BackoffDelay(rec->crashes, options_.backoff);
+  REEF_LOG(Info) << "pod " << rec->pod_key << ": container " << rec->name << " exited with "
+                 << exit->exit_code << " (" << exit->reason << ")";
+  (void)desired;
+  return state_->PutContainer(*rec);
+}
+
+absl::Status PodManager::StartContainer(const DesiredPod& desired, const Container& container,
+                                        ContainerRecord record) {
+  // A failed pull is retried after a growing pause (ImagePullBackOff).
+  auto failed = pull_failures_.find(container.image());
+  if (failed != pull_failures_.end() && options_.clock->Now() < failed->second.retry_at) {
+    return absl::UnavailableError(failed->second.message);
+  }
+  image::PullOptions pull;
+  pull.policy = ToPullPolicy(container.image_pull_policy());
+  auto image = images_->Pull(container.image(), pull);
+  if (!image.ok()) {
+    PullFailure& f = pull_failures_[container.image()];
+    f.failures++;
+    f.message = std::string(image.status().message());
+    f.retry_at = options_.clock->Now() +
+                 std::min(options_.pull_backoff * (1 << std::min(f.failures - 1, 5)), options_.backoff.max);
+    return Annotate(image.status(), reef::StrCat("image ", container.image()));
+  }
+  pull_failures_.erase(container.image());
+
+  std::vector<std::string> lowers;
+  for (auto it = image->layers.rbegin(); it != image->layers.rend(); ++it) lowers.push_back(it->snapshot);
+  std::string dir = ContainerDir(record.id);
+  RETURN_IF_ERROR(MakeDirs(dir + "/bundle", 0700));
+  ASSIGN_OR_RETURN(auto rootfs, image::ContainerRootfs::Mount(dir, lowers));
+
+  runtime::SpecOptions spec_options;
+  spec_options.image = ToRuntimeConfig(image->config);
+  spec_options.rootfs = rootfs->path();
+  auto users = runtime::LoadUserDb(rootfs->path());
+  if (users.ok()) spec_options.users = *users;
+  spec_options.hostname = desired.pod.metadata().name();
+  spec_options.cgroups_path = reef::StrCat(options_.cgroup_parent, "/", ShortHash(record.pod_key, 10),
+                                           "/", record.id);
+  spec_options.annotations["io.reef.pod"] = record.pod_key;
+  spec_options.annotations["io.reef.container"] = record.name;
+  Pod pod = desired.pod;
+  pod.mutable_spec()->set_host_network(true);  // until pod networking lands
+  ASSIGN_OR_RETURN(auto spec, runtime::BuildSpec(pod, container, spec_options));
+  RETURN_IF_ERROR(runtime::WriteSpec(dir + "/bundle", spec));
+
+  std::string log = PodLogPath(options_.data_dir, record.pod_key, record.name);
+  RETURN_IF_ERROR(MakeDirs(std::filesystem::path(log).parent_path().string(), 0755));
+  // Written before the start: if the agent dies right after Run(), the restarted agent
+  // still knows the container is its own.
+  RETURN_IF_ERROR(state_->PutContainer(record));
+  auto started = runtime_->Run({record.id, dir + "/bundle", {log}});
+  if (!started.ok()) {
+    // The monitor recorded a StartError exit; the next pass treats it as an exit.
+    return Annotate(started.status(), reef::StrCat("start ", container.name()));
+  }
+  rootfs->Release();  // the mount outlives this object (and the agent)
+  REEF_LOG(Info) << "pod " << record.pod_key << ": started " << container.name() << " ("
+                 << record.id << ", pid " << started->pid << ")";
+  return absl::OkStatus();
+}
+
+absl::Status PodManager::RemoveContainer(const ContainerRecord& record) {
+  RETURN_IF_ERROR(runtime_->Delete(record.id, /*force=*/true));
+  return image::ContainerRootfs::Remove(ContainerDir(record.id));
+}
+
+absl::Status PodManager::TearDownContainers(const std::string& pod_key, int64_t grace_seconds) {
+  ASSIGN_OR_RETURN(auto all, state_->Containers());
+  for (const ContainerRecord& c : all) {
+    if (c.pod_key != pod_key) continue;
+    if (!c.finished) {
+      auto stopped = runtime::StopContainer(*runtime_, c.id, absl::Seconds(grace_seconds));
+      if (!stopped.ok() && !absl::IsNotFound(stopped.status()) &&
+          !absl::IsFailedPrecondition(stopped.status())) {
+        return Annotate(stopped.status(), reef::StrCat("stop ", c.name));
+      }
+    }
+    RETURN_IF_ERROR(RemoveContainer(c));
+    RETURN_IF_ERROR(state_->DeleteContainer(c.id));
+    REEF_LOG(Info) << "pod " << pod_key << ": stopped " << c.name << " (" << c.id << ")";
+  }
+  return absl::OkStatus();
+}
+
+reef::v1::PodStatus PodManager::ComputeStatus(const DesiredPod& desired,
+                                              const std::vector<ContainerRecord>& records) const {
+  reef::v1::PodStatus status;
+  int running = 0, succeeded = 0, failed = 0, waiting = 0;
+  auto policy = runtime::ParseRestartPolicy(desired.pod.spec().restart_policy());
+  absl::Time now = options_.clock->Now();
+  for (const Container& c : desired.pod.spec().containers()) {
+    ContainerStatus* cs = status.add_container_statuses();
+    cs->set_name(c.name());
+    cs->set_image(c.image());
+    const ContainerRecord* rec = nullptr;
+    for (const auto& r : records) {
+      if (r.name == c.name()) rec = &r;
+    }
+    if (rec == nullptr) {
+      auto failure = pull_failures_.find(c.image());
+      auto* w = cs->mutable_state()->mutable_waiting();
+      if (failure != pull_failures_.end()) {
+        w->set_reason(failure->second.failures > 1 ? "ImagePullBackOff" : "ErrImagePull");
+        w->set_message(failure->second.message);
+      } else {
+        w->set_reason("ContainerCreating");
+      }
+      ++waiting;
+      continue;
+    }
+    cs->set_restart_count(rec->restart_count);
+    cs->set_container_id(reef::StrCat("runc://", rec->id));
+    if (auto last = runtime::ParseExitRecord(rec->last_exit_json); last.ok()) {
+      SetTerminated(*last, rec->id, cs->mutable_last_state()->mutable_terminated());
+    }
+    if (!rec->finished) {
+      cs->mutable_state()->mutable_running();
+      cs->set_ready(true);  // readiness probes come with the probes issue
+      cs->set_started(true);
+      ++running;
+      continue;
+    }
+    auto exit = runtime::ParseExitRecord(rec->exit_json);
+    if (!exit.ok()) continue;
+    bool restarts = policy.ok() && runtime::ShouldRestart(*policy, exit->exit_code);
+    if (restarts && now < rec->not_before) {
+      auto* w = cs->mutable_state()->mutable_waiting();
+      w->set_reason("CrashLoopBackOff");
+      w->set_message(reef::StrCat("back-off ", absl::FormatDuration(rec->not_before - exit->finished_at),
+                                  " restarting failed container ", c.name()));
+      SetTerminated(*exit, rec->id, cs->mutable_last_state()->mutable_terminated());
+      ++waiting;
+    } else {
+      SetTerminated(*exit, rec->id, cs->mutable_state()->mutable_terminated());
+      (exit->exit_code == 0 ? succeeded : failed)++;
+    }
+  }
+  int total = desired.pod.spec().containers_size();
+  if (running > 0) status.set_phase("Running");
+  else if (succeeded == total) status.set_phase("Succeeded");
+  else if (succeeded + failed == total) status.set_phase("Failed");
+  else status.set_phase("Pending");
+  auto* ready = status.add_conditions();
+  ready->set_type("Ready");
+  ready->set_status(running == total ? "True" : "False");
+  return status;
+}
+
+}  // namespace reef::agent

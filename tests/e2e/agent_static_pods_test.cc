@@ -1,0 +1,193 @@
+// reef-agent with real runc: static pods from a manifest folder, an image imported
+// from a tarball (no registry), adoption after kill -9, exits learned while down.
+
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "tests/support/process.h"
+#include "tests/support/registry.h"
+
+namespace reef::testing {
+namespace {
+
+constexpr auto kWait = std::chrono::seconds(20);
+
+bool Contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// One agent with its own data dir and manifest folder; cleans up its containers,
+// mounts and processes however the test ends.
+class AgentFixture {
+ public:
+  AgentFixture() {
+    REQUIRE_MESSAGE(geteuid() == 0, "the agent e2e tests need root (runc, overlay mounts)");
+    RequireBinary("runc", "runc");
+    RequireBinary("skopeo", "skopeo");
+    data_ = dir_.path() + "/data";
+    manifests_ = dir_.path() + "/manifests";
+    std::filesystem::create_directories(manifests_);
+    std::string layout = BuildTestImage(dir_.path() + "/layout");
+    std::string tar = dir_.path() + "/busybox.tar";
+    RunResult r = Run({"skopeo", "copy", "oci:" + layout + ":1", "oci-archive:" + tar + ":localhost/busybox:1"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    r = Agent({"images", "import", tar});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  }
+
+  ~AgentFixture() {
+    agent_.reset();
+    // Containers outlive the agent by design: remove what this test started.
+    std::string runc_root;
+    for (const auto& e : std::filesystem::directory_iterator("/run/reef")) {
+      std::string root = e.path().string() + "/runc";
+      RunResult list = Run({"runc", "--root", root, "list", "-q"});
+      for (size_t pos = 0; pos < list.out.size();) {
+        size_t nl = list.out.find('\n', pos);
+        std::string id = list.out.substr(pos, nl - pos);
+        pos = nl == std::string::npos ? list.out.size() : nl + 1;
+        RunResult state = Run({"runc", "--root", root, "state", id});
+        if (Contains(state.out, data_)) Run({"runc", "--root", root, "delete", "-f", id});
+      }
+    }
+    RunResult mounts = Run({"/bin/sh", "-c", "grep -o ' " + data_ + "/[^ ]*' /proc/self/mounts"});
+    for (size_t pos = 0; pos < mounts.out.size();) {
+      size_t nl = mounts.out.find('\n', pos);
+      std::string m = mounts.out.substr(pos + 1, nl - pos - 1);
+      pos = nl == std::string::npos ? mounts.out.size() : nl + 1;
+      Run({"umount", "-l", m});
+    }
+  }
+
+  RunResult Agent(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv = {BinaryPath("reef-agent"), "--data-dir", data_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return Run(argv);
+  }
+
+  void Start() {
+    agent_ = std::make_unique<Process>(Process::Start(
+        {BinaryPath("reef-agent"), "--data-dir", data_, "--manifest-dir", manifests_, "--node-name", "n1"}));
+    REQUIRE_MESSAGE(agent_->WaitForLine([](const std::string& l) { return Contains(l, "reef-agent ready"); }, kWait),
+                    agent_->Stderr());
+  }
+
+  void Kill9() {
+    agent_->Signal(SIGKILL);
+    agent_->Wait(std::chrono::seconds(10));
+  }
+
+  void WriteManifest(const std::string& name, const std::string& text) const {
+    std::string tmp = manifests_ + "/." + name + ".tmp";
+    std::ofstream(tmp) << text;
+    std::filesystem::rename(tmp, manifests_ + "/" + name);
+  }
+  void RemoveManifest(const std::string& name) const { std::filesystem::remove(manifests_ + "/" + name); }
+
+  // Polls `reef-agent ps` until `pred` holds.
+  std::string WaitForPs(const std::function<bool(const std::string&)>& pred) const {
+    std::string last;
+    for (auto end = std::chrono::steady_clock::now() + kWait; std::chrono::steady_clock::now() < end;) {
+      last = Agent({"ps"}).out;
+      if (pred(last)) return last;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    FAIL_CHECK("reef-agent ps never matched; last output:\n" << last << "\nagent log:\n"
+                                                            << (agent_ ? agent_->Stderr() : ""));
+    return last;
+  }
+
+  std::string AgentLog() { return agent_ ? agent_->Stderr() : ""; }
+
+ private:
+  TempDir dir_;
+  std::string data_, manifests_;
+  std::unique_ptr<Process> agent_;
+};
+
+std::string PodManifest(const std::string& name, const std::string& script,
+                        const std::string& restart = "Always") {
+  return "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + "}\nspec:\n  restartPolicy: " + restart +
+         "\n  terminationGracePeriodSeconds: 1\n  containers:\n  - name: main\n    image: localhost/busybox:1\n"
+         "    imagePullPolicy: Never\n    command: [sh, -c, '" + script + "']\n";
+}
+
+TEST_CASE("static pods: start, log, replace on change, stop on removal, bad files reported") {
+  AgentFixture f;
+  f.Start();
+  f.WriteManifest("hello.yaml", PodManifest("hello", "i=0; while true; do echo out $i; echo err $i >&2; i=$((i+1)); sleep 0.2; done"));
+  std::string ps = f.WaitForPs([](const std::string& o) { return Contains(o, "hello-n1   1/1     Running"); });
+  std::string first_id = ps.substr(ps.find("main") + 4);
+
+  // stdout and stderr lines, CRI format.
+  RunResult logs;
+  for (int i = 0; i < 50; ++i) {
+    logs = f.Agent({"logs", "hello-n1"});
+    if (Contains(logs.out, " stderr F err 2")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  CHECK(Contains(logs.out, " stdout F out 1"));
+  CHECK(Contains(logs.out, " stderr F err 2"));
+
+  // An invalid manifest is reported and changes nothing else.
+  f.WriteManifest("bad.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec:\n  containers: []\n");
+  f.WriteManifest("other.yaml", PodManifest("other", "sleep 3600"));
+  f.WaitForPs([](const std::string& o) { return Contains(o, "other-n1   1/1     Running"); });
+  CHECK(Contains(f.AgentLog(), "bad.yaml:5:15: document 1 (Pod default/bad): spec.containers: at least one container is required"));
+  CHECK(Contains(f.Agent({"ps"}).out, "hello-n1   1/1     Running"));
+
+  // A change replaces the container (a new id), a removal stops it.
+  f.WriteManifest("hello.yaml", PodManifest("hello", "echo changed; sleep 3600"));
+  ps = f.WaitForPs([](const std::string& o) { return Contains(o, "main-0") && !Contains(o, "out $i"); });
+  f.WaitForPs([&](const std::string& o) {
+    size_t at = o.find("default/hello-n1");
+    return at != std::string::npos && o.substr(at).find(first_id.substr(0, 30)) == std::string::npos &&
+           Contains(o, "hello-n1   1/1     Running");
+  });
+  f.RemoveManifest("hello.yaml");
+  f.WaitForPs([](const std::string& o) { return !Contains(o, "hello-n1"); });
+  CHECK(Contains(f.AgentLog(), "pod default/hello-n1: removed"));
+}
+
+TEST_CASE("restart policies: exit codes, Never, OnFailure, Always with backoff") {
+  AgentFixture f;
+  f.Start();
+  f.WriteManifest("never.yaml", PodManifest("never", "exit 3", "Never"));
+  f.WriteManifest("done.yaml", PodManifest("done", "exit 0", "OnFailure"));
+  f.WriteManifest("crash.yaml", PodManifest("crash", "exit 1", "Always"));
+  std::string ps = f.WaitForPs([](const std::string& o) {
+    return Contains(o, "never-n1   0/1     Error") && Contains(o, "done-n1    0/1     Completed") &&
+           Contains(o, "CrashLoopBackOff");
+  });
+  // The first restart waits the initial back-off (10 s); its timing is unit-tested
+  // with a fake clock (restart_policy_test).
+  CHECK(Contains(ps, "crash-n1   0/1     CrashLoopBackOff   0"));
+}
+
+TEST_CASE("kill -9 of the agent: containers adopted, exits while down learned") {
+  AgentFixture f;
+  f.Start();
+  f.WriteManifest("long.yaml", PodManifest("long", "sleep 3600"));
+  f.WriteManifest("short.yaml", PodManifest("short", "sleep 3; exit 7", "Never"));
+  std::string before = f.WaitForPs([](const std::string& o) {
+    return Contains(o, "long-n1    1/1     Running") && Contains(o, "short-n1   1/1     Running");
+  });
+  f.Kill9();
+  std::this_thread::sleep_for(std::chrono::seconds(4));  // short ends while the agent is away
+  f.Start();
+  std::string after = f.WaitForPs([](const std::string& o) { return Contains(o, "short-n1   0/1     Error"); });
+  CHECK(Contains(f.AgentLog(), "1 containers still running (adopted), 1 ended while away"));
+  // The long-running container is the same one: no duplicate, no restart.
+  auto id_of = [](const std::string& o, const std::string& pod) {
+    size_t at = o.find("default/" + pod);
+    return o.substr(at, o.find('\n', at) - at);
+  };
+  CHECK(id_of(before, "long-n1") == id_of(after, "long-n1"));
+  CHECK(Contains(after, "long-n1    1/1     Running   0"));
+}
+
+}  // namespace
+}  // namespace reef::testing
