@@ -53,6 +53,9 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const GlobalOptions& opt
   // Reconnect quickly when a watch loses its controller for a moment.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  // A watch on a path that silently drops packets notices within ~40 s.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30 * 1000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10 * 1000);
   client->channel_ = grpc::CreateCustomChannel(config.server, grpc::InsecureChannelCredentials(), args);
   client->stub_ = reef::v1::ApiService::NewStub(client->channel_);
   RETURN_IF_ERROR(client->WaitConnected(kConnectTimeout));
@@ -86,7 +89,11 @@ std::unique_ptr<grpc::ClientContext> Client::Context() const {
 }
 
 std::unique_ptr<grpc::ClientContext> Client::StreamContext() const {
-  return std::make_unique<grpc::ClientContext>();
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  // A stream resumed after the controller went away waits for it to come back rather
+  // than failing at once.
+  ctx->set_wait_for_ready(true);
+  return ctx;
 }
 
 absl::Status Client::Explain(const grpc::Status& status, std::string_view what) const {

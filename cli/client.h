@@ -37,7 +37,7 @@ class Client {
   reef::v1::ApiService::Stub& api() { return *stub_; }
   // A context for one unary call, with the request timeout.
   std::unique_ptr<grpc::ClientContext> Context() const;
-  // A context for a long-lived stream (no deadline).
+  // A context for a long-lived stream: no deadline, waits for the server to be up.
   std::unique_ptr<grpc::ClientContext> StreamContext() const;
 
   // Turns a failed call into one line for people, naming the server when it could

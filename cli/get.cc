@@ -72,9 +72,15 @@ int Watch(Client& client, const GetOptions& opts, const manifest::KindInfo& kind
     auto ctx = client.StreamContext();
     auto reader = client.api().Watch(ctx.get(), request);
     v1::WatchEvent event;
+    // A snapshot (after a RESET, or when watching from 0) comes in name order, not
+    // revision order: its revisions say nothing about where to resume until the
+    // BOOKMARK that ends it.
+    bool in_snapshot = revision == 0;
     while (reader->Read(&event)) {
       backoff = std::chrono::milliseconds(250);
-      if (event.revision() > revision) revision = event.revision();
+      if (event.type() == v1::WatchEvent::RESET) in_snapshot = true;
+      if (event.type() == v1::WatchEvent::BOOKMARK) in_snapshot = false;
+      if (!in_snapshot && event.revision() > revision) revision = event.revision();
       if (event.type() == v1::WatchEvent::RESET || event.type() == v1::WatchEvent::BOOKMARK) continue;
       if (!opts.names.empty() &&
           std::find(opts.names.begin(), opts.names.end(), manifest::Meta(event.object()).name()) ==
@@ -89,7 +95,6 @@ int Watch(Client& client, const GetOptions& opts, const manifest::KindInfo& kind
     if (!retry) return PrintError(client.Explain(status, "watch"));
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-    if (absl::Status s = client.WaitConnected(std::chrono::seconds(30)); !s.ok()) return PrintError(s);
   }
 }
 
@@ -115,7 +120,9 @@ int RunGet(const GetOptions& opts, const GlobalOptions& globals) {
         exit_code = PrintError(object.status());
         continue;
       }
-      revision = std::max<int64_t>(revision, std::stoll(manifest::Meta(*object).resource_version()));
+      // Watch from the oldest of them, so that no change to any is missed.
+      int64_t rv = std::stoll(manifest::Meta(*object).resource_version());
+      revision = revision == 0 ? rv : std::min(revision, rv);
       items.push_back(std::move(*object));
     }
   } else {

@@ -32,6 +32,11 @@ set(REEF_QEMU_DISABLED_TESTS
   # kill(-pid) finds no group and waits out `sleep 100`. (A setpgid(pid, pid) in the
   # parent after spawning, as shells do, would close that race.)
   "Process destructor kills and reaps the child"
+  # qemu-user 7.2 has no openat2 (ENOSYS), so the code takes its pre-5.6-kernel
+  # fallback (no symlink followed at all), stricter than these tests expect.
+  "ApplyLayer refuses hostile layers and writes nothing outside the destination"
+  "ApplyLayer follows a symlinked folder that stays inside only with openat2"
+  "the rootfs's files are read inside the rootfs, symlinks included"
   # Asserts a 30 s wall-clock bound on CPU-heavy parsing; emulation is 10-15x slower.
   "an alias bomb fails quickly with a clear message")
 

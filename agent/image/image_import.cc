@@ -111,29 +111,23 @@ absl::StatusOr<std::unique_ptr<StagedArchive>> StagedArchive::Read(const std::st
   if (::mkdtemp(dir.data()) == nullptr) return ErrnoStatus(reef::StrCat("create ", dir), errno);
   std::unique_ptr<StagedArchive> staged(new StagedArchive(dir));
 
-  struct archive* a = archive_read_new();
-  auto close = [&] { archive_read_free(a); };
+  std::unique_ptr<struct archive, decltype(&archive_read_free)> reader(archive_read_new(),
+                                                                      archive_read_free);
+  struct archive* a = reader.get();
   archive_read_support_filter_all(a);
   archive_read_support_format_tar(a);
   if (archive_read_open_filename(a, path.c_str(), 64 * 1024) != ARCHIVE_OK) {
-    absl::Status s =
-        absl::InvalidArgumentError(absl::StrFormat("open: %s", archive_error_string(a)));
-    close();
-    return s;
+    return absl::InvalidArgumentError(absl::StrFormat("open: %s", archive_error_string(a)));
   }
-  uint64_t entries = 0;
-  while (true) {
+  for (uint64_t entries = 1;; ++entries) {
     struct archive_entry* entry = nullptr;
     const int rc = archive_read_next_header(a, &entry);
     if (rc == ARCHIVE_EOF) break;
     if (rc < ARCHIVE_WARN) {
-      absl::Status s = absl::InvalidArgumentError(
+      return absl::InvalidArgumentError(
           absl::StrFormat("not a readable tar archive: %s", archive_error_string(a)));
-      close();
-      return s;
     }
-    if (++entries > limits.max_entries) {
-      close();
+    if (entries > limits.max_entries) {
       return absl::ResourceExhaustedError(
           absl::StrFormat("more than %d entries", limits.max_entries));
     }
@@ -144,18 +138,14 @@ absl::StatusOr<std::unique_ptr<StagedArchive>> StagedArchive::Read(const std::st
       staged->links_[name] = CleanName(hardlink);
     } else if (archive_entry_filetype(entry) == AE_IFLNK) {
       const char* symlink = archive_entry_symlink(entry);
-      std::string_view t = symlink == nullptr ? "" : symlink;
+      const std::string target = symlink == nullptr ? "" : symlink;
       // Relative to the link's folder; absolute means relative to the archive root.
       staged->links_[name] =
-          CleanName(t.starts_with('/') ? t : reef::StrCat(DirName(name), "/", t));
+          CleanName(target.starts_with('/') ? target : reef::StrCat(DirName(name), "/", target));
     } else if (archive_entry_filetype(entry) == AE_IFREG) {
-      if (absl::Status s = staged->Stage(a, name, limits); !s.ok()) {
-        close();
-        return Annotate(s, reef::StrCat("entry ", name));
-      }
+      RETURN_IF_ERROR(Annotate(staged->Stage(a, name, limits), reef::StrCat("entry ", name)));
     }
   }
-  close();
   return staged;
 }
 
@@ -198,6 +188,10 @@ absl::Status StagedArchive::Stage(struct archive* a, const std::string& name,
   file.digest = hash.Finish();
   files_[name] = std::move(file);  // a later entry of the same name replaces it, as tar does
   return absl::OkStatus();
+}
+
+Descriptor Describe(std::string_view media_type, const StagedFile& file) {
+  return Descriptor{std::string(media_type), file.digest, file.size, std::nullopt, {}};
 }
 
 // Moves a staged file into the store as `digest` (already known to match).
@@ -265,7 +259,7 @@ absl::StatusOr<std::vector<ImportedImage>> ImportOci(const StagedArchive& archiv
     if (!bytes.ok()) return fail(bytes.status());
     auto manifest = ParseManifest(*bytes);
     if (!manifest.ok()) return fail(Annotate(manifest.status(), chosen.digest.ToString()));
-    // Check every blob before storing any, so a bad archive adds nothing.
+    // Check all of this image's blobs before storing any of them.
     std::vector<const Descriptor*> wanted = {&manifest->config};
     for (const Descriptor& layer : manifest->layers) wanted.push_back(&layer);
     std::vector<const StagedFile*> blobs = {*manifest_file};
@@ -292,7 +286,8 @@ std::string_view LayerMediaType(const StagedFile& file, const Digest& diff_id) {
     if (::read(fd, magic, sizeof magic) != sizeof magic) magic[0] = 0;
     ::close(fd);
   }
-  // A compressed layer: its diff_id is checked when it is unpacked.
+  // A compressed layer (Podman writes them): only its uncompressed stream can match the
+  // diff_id.
   if (magic[0] == '\x1f' && magic[1] == '\x8b') return media_type::kOciLayerGzip;
   if (magic[0] == '\x28' && magic[1] == '\xb5' && magic[2] == '\x2f' && magic[3] == '\xfd') {
     return kOciLayerZstd;
@@ -339,11 +334,7 @@ absl::StatusOr<std::vector<ImportedImage>> ImportDocker(const StagedArchive& arc
     }
     Manifest manifest;
     manifest.media_type = media_type::kOciManifest;
-    manifest.config = Descriptor{std::string(media_type::kOciConfig),
-                                 config_file->digest,
-                                 config_file->size,
-                                 std::nullopt,
-                                 {}};
+    manifest.config = Describe(media_type::kOciConfig, *config_file);
     std::vector<const StagedFile*> blobs = {config_file};
     for (size_t j = 0; j < layer_names.size(); ++j) {
       const StagedFile* layer = archive.Find(layer_names[j]);
@@ -357,8 +348,7 @@ absl::StatusOr<std::vector<ImportedImage>> ImportDocker(const StagedArchive& arc
                                               layer_names[j], j),
                               config->diff_ids[j], layer->digest);
       }
-      manifest.layers.push_back(
-          Descriptor{std::string(type), layer->digest, layer->size, std::nullopt, {}});
+      manifest.layers.push_back(Describe(type, *layer));
       blobs.push_back(layer);
     }
     for (const StagedFile* file : blobs) RETURN_IF_ERROR(IngestStaged(store, *file));

@@ -26,8 +26,8 @@ constexpr absl::Duration kMonitorExitTimeout = absl::Seconds(10);
 // runc's own rule for ids, minus a leading '.', since the id also names a folder.
 absl::Status ValidateId(std::string_view id) {
   auto allowed = [](char c) {
-    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
-           c == '.' || c == '+';
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
+           c == '+';
   };
   if (!id.empty() && id.size() <= 1024 && id[0] != '.' &&
       std::all_of(id.begin(), id.end(), allowed)) {

@@ -132,13 +132,13 @@ class Decoder {
         continue;
       }
       const std::string& key = kv.first.Scalar();
-      if (skip_keys.count(key)) continue;
       std::string child = path.empty() ? key : reef::StrCat(path, ".", key);
-      Mark(child, kv.second.IsDefined() && !kv.second.IsNull() ? kv.second : kv.first);
       if (!seen.insert(key).second) {
         st_->Error(child, kv.first, "duplicate field");
         continue;
       }
+      if (skip_keys.count(key)) continue;
+      Mark(child, kv.second.IsDefined() && !kv.second.IsNull() ? kv.second : kv.first);
       const FieldDescriptor* f = FindByJsonName(msg->GetDescriptor(), key);
       if (f == nullptr) {
         st_->Error(child, kv.first, "field not supported");

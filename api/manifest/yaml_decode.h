@@ -25,7 +25,7 @@ struct DecodeState {
   // validation errors can point into the source too.
   std::map<std::string, std::pair<int, int>> marks;
   // Nodes still allowed to visit: bounds the work an alias bomb can cause.
-  int64_t node_budget = 2'000'000;
+  int64_t node_budget = 200'000;
 
   void Error(const std::string& path, const YAML::Node& at, std::string message);
 };

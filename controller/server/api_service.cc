@@ -74,22 +74,39 @@ absl::StatusOr<v1::ApplyResult> ApplyOne(store::Txn& txn, v1::Object object) {
   return result;
 }
 
-// Deletes `key` and, depth first, whatever it owns (ownerReferences), or for a
-// Namespace everything in it. Appends the deleted keys to `deleted`.
-absl::Status DeleteCascading(store::Txn& txn, const Key& key, const std::string& resource_version,
-                             v1::DeleteResponse* resp) {
-  ASSIGN_OR_RETURN(v1::Object gone, txn.Delete(key, resource_version));
+void AddDeleted(const Key& key, v1::DeleteResponse* resp) {
   v1::ObjectKey* out = resp->add_deleted();
   out->set_kind(key.kind);
   out->set_namespace_(key.ns);
   out->set_name(key.name);
+}
+
+// Deletes `key` and, depth first, whatever it owns through ownerReferences. Appends
+// the deleted keys to `resp`.
+absl::Status DeleteCascading(store::Txn& txn, const Key& key, const std::string& resource_version,
+                             v1::DeleteResponse* resp) {
+  ASSIGN_OR_RETURN(v1::Object gone, txn.Delete(key, resource_version));
+  AddDeleted(key, resp);
   const std::string& uid = Meta(gone).uid();
+  if (key.kind == "Namespace") {
+    // Everything in it goes, whatever owns what: one list per kind.
+    for (const manifest::KindInfo& kind : manifest::AllKinds()) {
+      if (!kind.namespaced) continue;
+      ASSIGN_OR_RETURN(auto items, txn.List(store::ListOptions{std::string(kind.kind), key.name, {}}));
+      for (const v1::Object& item : items) {
+        RETURN_IF_ERROR(txn.Delete(KeyOf(item), "").status());
+        AddDeleted(KeyOf(item), resp);
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (key.ns.empty()) return absl::OkStatus();  // cluster-scoped objects own nothing here
   for (const manifest::KindInfo& kind : manifest::AllKinds()) {
     if (!kind.namespaced) continue;
-    std::string ns = key.kind == "Namespace" ? key.name : key.ns;  // owners and dependents share a namespace
-    ASSIGN_OR_RETURN(auto items, txn.List(store::ListOptions{std::string(kind.kind), ns, {}}));
+    // Owners and dependents share a namespace.
+    ASSIGN_OR_RETURN(auto items, txn.List(store::ListOptions{std::string(kind.kind), key.ns, {}}));
     for (const v1::Object& item : items) {
-      bool owned = key.kind == "Namespace";
+      bool owned = false;
       for (const auto& ref : Meta(item).owner_references()) owned |= ref.uid() == uid;
       if (!owned) continue;
       absl::Status s = DeleteCascading(txn, KeyOf(item), "", resp);

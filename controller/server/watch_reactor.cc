@@ -1,5 +1,7 @@
 #include "controller/server/watch_reactor.h"
 
+#include <map>
+
 #include "common/grpc_status.h"
 #include "controller/server/api_service.h"
 
@@ -59,14 +61,19 @@ absl::Status WatchReactor::Begin(store::Store* store, const v1::WatchRequest& re
     std::vector<std::string> kinds;
     if (!options.kind.empty()) kinds.push_back(options.kind);
     else for (const auto& k : manifest::AllKinds()) kinds.emplace_back(k.kind);
-    int64_t revision = store->Revision();
+    // Each kind is listed at its own revision; the watch starts from the oldest, and
+    // replayed changes a kind's list already shows are dropped below.
+    std::map<std::string, int64_t> listed_at;
+    int64_t oldest = INT64_MAX, newest = 0;
     std::vector<v1::Object> items;
     for (const std::string& kind : kinds) {
       ASSIGN_OR_RETURN(store::ListResult list, store->List({kind, options.ns, selector}));
-      revision = std::min(revision, list.revision);
+      listed_at[kind] = list.revision;
+      oldest = std::min(oldest, list.revision);
+      newest = std::max(newest, list.revision);
       for (auto& o : list.items) items.push_back(std::move(o));
     }
-    options.from_revision = revision;
+    options.from_revision = oldest;
     auto handle = store->Watch(options, sink);
     if (absl::IsOutOfRange(handle.status())) continue;
     RETURN_IF_ERROR(handle.status());
@@ -74,7 +81,16 @@ absl::Status WatchReactor::Begin(store::Store* store, const v1::WatchRequest& re
     // written before Release()); the list and its bookmark go in front of them.
     {
       absl::MutexLock lock(&mu_);
-      queue_.push_front(MakeEvent(v1::WatchEvent::BOOKMARK, revision, nullptr));
+      std::deque<v1::WatchEvent> after;
+      for (auto& e : queue_) {
+        const manifest::KindInfo* k = manifest::KindOf(e.object());
+        if (k != nullptr && e.revision() <= listed_at[std::string(k->kind)]) continue;
+        after.push_back(std::move(e));
+      }
+      queue_.swap(after);
+      queued_bytes_ = 0;
+      for (const auto& e : queue_) queued_bytes_ += e.ByteSizeLong();
+      queue_.push_front(MakeEvent(v1::WatchEvent::BOOKMARK, newest, nullptr));
       for (auto it = items.rbegin(); it != items.rend(); ++it) {
         queue_.push_front(MakeEvent(v1::WatchEvent::ADDED,
                                     std::stoll(manifest::Meta(*it).resource_version()), &*it));
@@ -91,13 +107,16 @@ absl::Status WatchReactor::Begin(store::Store* store, const v1::WatchRequest& re
 void WatchReactor::Enqueue(v1::WatchEvent event) {
   absl::MutexLock lock(&mu_);
   if (finished_ || overflowed_) return;
-  if (queue_.size() >= kMaxQueued) {
+  size_t bytes = event.ByteSizeLong();
+  if (queued_bytes_ + bytes > kMaxQueuedBytes) {
     // Finish from OnWriteDone (a write is in flight when the queue grows), never
     // from here: this runs under the store's lock.
     overflowed_ = true;
     queue_.clear();
+    queued_bytes_ = 0;
     return;
   }
+  queued_bytes_ += bytes;
   queue_.push_back(std::move(event));
   if (released_ && !writing_) WriteNextLocked();
 }
@@ -121,6 +140,7 @@ void WatchReactor::WriteNextLocked() {
   }
   in_flight_ = std::move(queue_.front());
   queue_.pop_front();
+  queued_bytes_ -= std::min(queued_bytes_, in_flight_.ByteSizeLong());
   writing_ = true;
   StartWrite(&in_flight_);
 }

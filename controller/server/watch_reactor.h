@@ -2,8 +2,11 @@
 // One server-streaming Watch call. The store's watch sink (called with the store's
 // lock held) only queues events; the reactor writes them one at a time as gRPC
 // finishes the previous write, so a slow client never blocks a store write. A client
-// that falls more than kMaxQueued events behind is ended with RESOURCE_EXHAUSTED and
+// that falls too far behind is ended with RESOURCE_EXHAUSTED and
 // resumes from the revision it last saw.
+//
+// The limit is in bytes (each queued event holds a copy of its object), so a watcher
+// that stops reading costs the controller at most kMaxQueuedBytes.
 
 #include <deque>
 #include <memory>
@@ -16,7 +19,7 @@ namespace reef::controller {
 
 class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchEvent> {
  public:
-  static constexpr size_t kMaxQueued = 20000;
+  static constexpr size_t kMaxQueuedBytes = 64 << 20;
 
   // Creates the reactor and starts sending; gRPC owns it from here (OnDone deletes it).
   static WatchReactor* Start(store::Store* store, const v1::WatchRequest& request);
@@ -38,6 +41,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchEvent> {
 
   absl::Mutex mu_;
   std::deque<v1::WatchEvent> queue_ ABSL_GUARDED_BY(mu_);
+  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // of the events in queue_
   v1::WatchEvent in_flight_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;

@@ -273,7 +273,7 @@ TEST_CASE("stdout and stderr lines reach the log with stream tags and timestamps
   auto tail =
       std::find_if(records.begin(), records.end(), [](auto& r) { return r.content == "tail"; });
   REQUIRE(tail != records.end());
-  CHECK(tail->partial);  // it never got its newline
+  CHECK(tail->partial);                 // it never got its newline
   for (const CriRecord& r : records) {  // stamped when read, which may follow the exit
     CHECK(r.time >= before);
     CHECK(r.time <= after);
@@ -543,8 +543,11 @@ TEST_CASE("measure: start through reef-monitor vs plain runc run -d, and the mon
   pid_t monitor = std::stoi(*pid_text);
   int64_t rss = ProcKb(monitor, "status", "VmRSS");
   int64_t pss = ProcKb(monitor, "smaps_rollup", "Pss");
+  int64_t uss = ProcKb(monitor, "smaps_rollup", "Private_Clean") +
+                ProcKb(monitor, "smaps_rollup", "Private_Dirty");
   CHECK(rss > 0);
-  MESSAGE(absl::StrFormat("reef-monitor of a running container: VmRSS %d kB, Pss %d kB", rss, pss));
+  MESSAGE(absl::StrFormat(
+      "reef-monitor of a running container: VmRSS %d kB, Pss %d kB, private %d kB", rss, pss, uss));
 }
 
 }  // namespace

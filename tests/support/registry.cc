@@ -44,8 +44,8 @@ void WriteFile(const std::string& path, const std::string& content) {
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
-std::string MustRun(const std::vector<std::string>& argv, const std::string& stdin_data = "") {
-  RunResult r = Run(argv, stdin_data, std::chrono::seconds(60));
+std::string MustRun(const std::vector<std::string>& argv) {
+  RunResult r = Run(argv, "", std::chrono::seconds(60));
   if (r.exit_code != 0) {
     std::string cmd;
     for (const std::string& a : argv) cmd += a + " ";
@@ -363,9 +363,9 @@ bool FakeRegistry::Authorized(const HttpRequest& request, FakeAnswer* challenge)
   }
   if (bearer_required_) {
     const std::string scope = image::PullScope(repo);
-    auto token = tokens_.find(authorization.substr(std::min<size_t>(7, authorization.size())));
-    if (!authorization.starts_with("Bearer ") || token == tokens_.end() ||
-        (!repo.empty() && token->second != scope)) {
+    const std::string token = authorization.starts_with("Bearer ") ? authorization.substr(7) : "";
+    auto granted = tokens_.find(token);
+    if (granted == tokens_.end() || (!repo.empty() && granted->second != scope)) {
       *challenge = ErrorAnswer(401, "UNAUTHORIZED");
       challenge->headers.Add(
           "WWW-Authenticate",
@@ -457,14 +457,15 @@ FakeAnswer FakeRegistry::Handle(const HttpRequest& request) {
 
 // ---- real processes ----
 
-void RequireBinary(const std::string& binary, const std::string& package) {
-  RunResult r = Run({"sh", "-c", "command -v " + binary});
+std::string RequireBinary(const std::string& binary, const std::string& package) {
+  RunResult r = Run({"/bin/sh", "-c", "command -v " + binary});
   if (r.exit_code != 0) {
     throw std::runtime_error(
         absl::StrFormat("this test needs `%s` (Debian package %s): apt-get install -y "
                         "--no-install-recommends %s",
                         binary, package, package));
   }
+  return r.out.substr(0, r.out.find('\n'));
 }
 
 int FreeLoopbackPort() {
@@ -486,27 +487,26 @@ int FreeLoopbackPort() {
 std::string BuildTestImage(const std::string& dir, const std::string& tag,
                            const std::string& arch) {
   RequireBinary("umoci", "umoci");
-  RequireBinary("busybox", "busybox-static");
+  const std::string busybox = RequireBinary("busybox", "busybox-static");
   const std::string layout = dir;
+  const std::string image = layout + ":" + tag;
   const std::string bundle = dir + ".bundle";
-  const std::string image = "oci:" + tag;
-  if (!std::filesystem::exists(layout + "/index.json"))
+  if (!std::filesystem::exists(layout + "/index.json")) {
     MustRun({"umoci", "init", "--layout", layout});
-  MustRun({"umoci", "new", "--image", layout + ":" + tag});
-  std::vector<std::string> unpack = {"umoci", "unpack", "--image", layout + ":" + tag, bundle};
+  }
+  MustRun({"umoci", "new", "--image", image});
+  std::vector<std::string> unpack = {"umoci", "unpack", "--image", image, bundle};
   if (::geteuid() != 0) unpack.insert(unpack.begin() + 2, "--rootless");
   MustRun(unpack);
   const std::string bin = bundle + "/rootfs/bin";
   std::filesystem::create_directories(bin);
-  std::string busybox = MustRun({"sh", "-c", "command -v busybox"});
-  busybox = busybox.substr(0, busybox.find('\n'));
   std::filesystem::copy_file(busybox, bin + "/busybox");
   for (const char* applet : {"sh", "echo", "sleep", "cat", "true"}) {
     std::filesystem::create_symlink("busybox", bin + "/" + applet);
   }
-  MustRun({"umoci", "repack", "--image", layout + ":" + tag, bundle});
-  MustRun({"umoci", "config", "--image", layout + ":" + tag, "--config.cmd", "/bin/sh",
-           "--config.env", "PATH=/bin", "--architecture", arch, "--os", "linux"});
+  MustRun({"umoci", "repack", "--image", image, bundle});
+  MustRun({"umoci", "config", "--image", image, "--config.cmd", "/bin/sh", "--config.env",
+           "PATH=/bin", "--architecture", arch, "--os", "linux"});
   MustRun({"umoci", "gc", "--layout", layout});
   std::filesystem::remove_all(bundle);
   return layout;

@@ -97,8 +97,8 @@ class FakeRegistry {
 
 // ---- real processes ----
 
-// Throws naming the package when `binary` is not on PATH.
-void RequireBinary(const std::string& binary, const std::string& package);
+// The path of `binary`; throws naming the package to install when it is not on PATH.
+std::string RequireBinary(const std::string& binary, const std::string& package);
 
 // A port on 127.0.0.1 that was free a moment ago.
 int FreeLoopbackPort();

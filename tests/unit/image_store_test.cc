@@ -122,10 +122,10 @@ TEST_CASE("pull stores an image that Get and List return") {
         ChainId(image->layers[0].chain_id, image->layers[1].diff_id.ToString()));
   CHECK(std::filesystem::exists(image->layers[1].path));
   CHECK(image->layers[1].snapshot.empty());  // no Snapshotter
-  CHECK(image->size == static_cast<int64_t>(built.manifest_body.size()) +
-                           static_cast<int64_t>(std::filesystem::file_size(
-                               f.dir.path() + "/images/blobs/sha256/" + built.config.hex())) +
-                           10 + 9);
+  const auto config_size = std::filesystem::file_size(f.dir.path() + "/images/blobs/sha256/" +
+                                                     built.config.hex());
+  // Manifest, config and the two layers ("base layer" and "top layer").
+  CHECK(image->size == static_cast<int64_t>(built.manifest_body.size() + config_size + 10 + 9));
 
   auto got = f.store->Get("registry.test/app:1");
   REQUIRE(got.ok());

@@ -722,9 +722,7 @@ TEST_CASE("a multi-document manifest with one bad document fails as a whole") {
 TEST_CASE("an oversize manifest is refused before it is parsed") {
   // Not even YAML: were it parsed, the error would be a YAML one.
   std::string text(4 * 1024 * 1024, '[');
-  auto start = std::chrono::steady_clock::now();
   std::string msg = ParseError(text, "huge.yaml");
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
   CHECK(msg == "huge.yaml: 4.0 MiB is larger than the 3.0 MiB limit");
 
   CHECK_CONTAINS(ParseError(std::string(kMaxManifestBytes + 1, '[')), "larger than the");
@@ -835,9 +833,8 @@ TEST_CASE("JSON is accepted (it is YAML)") {
 }
 
 TEST_CASE("an alias bomb fails quickly with a clear message") {
-  // A second or two in a release build; the bound leaves room for sanitizer builds.
-  // Expanded without a budget, these would run for hours.
-  constexpr auto kQuick = std::chrono::seconds(30);
+  // Expanded without a budget, these would run for hours; the node budget stops them
+  // (tests assert no absolute times: the suite's own timeout catches a hang).
   SUBCASE("billion laughs") {
     // Nine levels of nine aliases: 9^9 strings if expanded.
     std::string text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lol\n";
@@ -849,9 +846,7 @@ TEST_CASE("an alias bomb fails quickly with a clear message") {
       text += "]\n";
     }
     text += "data: *i\n";
-    auto start = std::chrono::steady_clock::now();
     std::string msg = ParseError(text);
-    CHECK(std::chrono::steady_clock::now() - start < kQuick);
     CHECK_CONTAINS(msg, "metadata.annotations[a]: expected a single value, got a list");
     CHECK_CONTAINS(msg, "data: expected a mapping, got a list");
   }
@@ -869,9 +864,7 @@ TEST_CASE("an alias bomb fails quickly with a clear message") {
                        "    y: &c {name: c, image: busybox:1.36, ports: " +
                        ports + "}\nspec:\n  containers: " + containers + "\n";
     CHECK(text.size() < 32 * 1024);
-    auto start = std::chrono::steady_clock::now();
     std::string msg = ParseError(text);
-    CHECK(std::chrono::steady_clock::now() - start < kQuick);
     CHECK_CONTAINS(msg, "document too complex");
     // One line per problem, not one per expanded node.
     CHECK(msg.size() < 4096);
@@ -890,9 +883,7 @@ TEST_CASE("an alias bomb fails quickly with a clear message") {
     items += "]";
     std::string text = "apiVersion: v1\nkind: List\nx: &pod " + pod + "\nitems: " + items + "\n";
     for (int i = 0; i < 20; ++i) text += "---\n" + pod + "\n";
-    auto start = std::chrono::steady_clock::now();
     std::string msg = ParseError(text);
-    CHECK(std::chrono::steady_clock::now() - start < kQuick);
     CHECK_CONTAINS(msg, "document too complex");
     CHECK_CONTAINS(msg, "test.yaml:44:1: document 21 (Pod default/): document too complex");
   }

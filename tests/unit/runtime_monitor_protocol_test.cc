@@ -1,6 +1,6 @@
-#include "agent/runtime/monitor_protocol.h"
-
 #include <doctest/doctest.h>
+
+#include "agent/runtime/monitor_protocol.h"
 
 namespace reef::agent::runtime {
 namespace {
@@ -32,7 +32,8 @@ TEST_CASE("monitor flags round-trip, run prefix included") {
 }
 
 TEST_CASE("bad monitor flags name the flag") {
-  CHECK(MonitorOptions::FromArgs({"--id=x", "--nope=1"}).status().message() == "unknown flag --nope");
+  CHECK(MonitorOptions::FromArgs({"--id=x", "--nope=1"}).status().message() ==
+        "unknown flag --nope");
   CHECK(MonitorOptions::FromArgs({"id"}).status().message() == "expected --flag=value, got \"id\"");
   CHECK(MonitorOptions::FromArgs({"--log-max-bytes=lots"}).status().message() ==
         "--log-max-bytes: not a number: lots");
