@@ -8,6 +8,9 @@ set(CMAKE_SYSTEM_PROCESSOR arm)
 set(CMAKE_C_COMPILER /usr/bin/arm-linux-gnueabihf-gcc)
 set(CMAKE_CXX_COMPILER /usr/bin/arm-linux-gnueabihf-g++)
 set(CMAKE_LIBRARY_ARCHITECTURE arm-linux-gnueabihf)
+# Silences "parameter passing for argument of type ... changed in GCC 7.1" notes by the
+# hundred: they matter only when linking code built by GCC older than 7.1.
+set(CMAKE_CXX_FLAGS_INIT -Wno-psabi)
 
 # See aarch64-linux-gnu.cmake for why / is a root and programs come from the host.
 set(CMAKE_FIND_ROOT_PATH /usr/arm-linux-gnueabihf /)

@@ -12,6 +12,7 @@ set(REEF_CROSS_TEST_SUITES "unit_*;*_unit" CACHE STRING
 
 function(reef_suite_selected suite out)
   foreach(glob IN LISTS REEF_CROSS_TEST_SUITES)
+    # Glob to regex: escape the regex metacharacters, then '*' becomes '.*'.
     string(REGEX REPLACE "([][.+?^$()|\\])" "\\\\\\1" regex "${glob}")
     string(REPLACE "*" ".*" regex "${regex}")
     if(suite MATCHES "^${regex}$")

@@ -1,4 +1,5 @@
 #include "agent/image/layer_unpack.h"
+#include "common/unique_fd.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -35,30 +36,7 @@ constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
 constexpr char kOpaqueXattr[] = "trusted.overlay.opaque";
 constexpr std::string_view kOverlayXattrPrefix = "trusted.overlay.";
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      Close();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { Close(); }
-  int get() const { return fd_; }
-
- private:
-  void Close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  int fd_ = -1;
-};
+using Fd = reef::UniqueFd;
 
 using Parts = std::vector<std::string>;
 

@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "absl/time/time.h"
-#include "agent/runtime/unique_fd.h"
+#include "common/unique_fd.h"
 #include "common/clock.h"
 #include "common/status.h"
 

@@ -14,7 +14,7 @@
 #include "agent/runtime/cri_log.h"
 #include "agent/runtime/exit_record.h"
 #include "agent/runtime/monitor_protocol.h"
-#include "agent/runtime/unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace reef::agent::runtime {
 

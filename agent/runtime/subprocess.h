@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "agent/runtime/unique_fd.h"
+#include "common/unique_fd.h"
 #include "common/status.h"
 
 namespace reef::agent::runtime {

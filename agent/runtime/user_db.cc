@@ -9,7 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "agent/runtime/unique_fd.h"
+#include "common/unique_fd.h"
 #include "common/files.h"
 
 namespace reef::agent::runtime {

@@ -5,7 +5,7 @@
 
 #include <utility>
 
-namespace reef::agent::runtime {
+namespace reef {
 
 class UniqueFd {
  public:
@@ -25,6 +25,7 @@ class UniqueFd {
 
   int get() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
+  explicit operator bool() const { return valid(); }
   int Release() { return std::exchange(fd_, -1); }
   void Reset(int fd = -1) {
     if (fd_ >= 0) ::close(fd_);
@@ -35,4 +36,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace reef::agent::runtime
+}  // namespace reef
