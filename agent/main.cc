@@ -121,6 +121,7 @@ int Run(const AgentOptions& o) {
   }
   std::cout << "reef-agent ready: node " << o.node_name << std::endl;
   std::vector<std::string> last_errors;
+  bool busy = false;
   do {
     if (!o.manifest_dir.empty()) {
       StaticPodSet set = LoadStaticPods(o.manifest_dir, o.node_name);
@@ -134,8 +135,10 @@ int Run(const AgentOptions& o) {
       }
       pods.SetDesired(std::move(desired));
     }
-    pods.SyncOnce();
-  } while (WaitForWork(inotify_fd, std::chrono::seconds(1)));
+    // Stops in progress are looked at often, so that a container that exits on
+    // SIGTERM is cleaned up (and its replacement started) without a second's delay.
+    busy = pods.SyncOnce();
+  } while (WaitForWork(inotify_fd, busy ? std::chrono::milliseconds(100) : std::chrono::seconds(1)));
   REEF_LOG(Info) << "stopping; containers keep running";
   return 0;
 }

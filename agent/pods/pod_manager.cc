@@ -1,6 +1,7 @@
 #include "agent/pods/pod_manager.h"
 
 #include <openssl/evp.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -18,6 +19,9 @@ using reef::v1::Container;
 using reef::v1::ContainerStatus;
 using reef::v1::Pod;
 using runtime::ExitRecord;
+
+// How long a SIGKILLed container may take to be reaped and recorded.
+constexpr absl::Duration kKillTimeout = absl::Seconds(10);
 
 std::string ShortHash(const std::string& text, size_t n) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -125,7 +129,7 @@ absl::Status PodManager::Recover() {
   return absl::OkStatus();
 }
 
-void PodManager::SyncOnce() {
+bool PodManager::SyncOnce() {
   std::map<std::string, DesiredPod> desired;
   {
     absl::MutexLock lock(&mu_);
@@ -134,11 +138,13 @@ void PodManager::SyncOnce() {
   auto stored = state_->Pods();
   if (!stored.ok()) {
     REEF_LOG(Error) << "read agent state: " << stored.status().message();
-    return;
+    return false;
   }
   for (const PodRecord& p : *stored) {
     if (desired.count(p.key)) continue;
-    absl::Status s = TearDownContainers(p.key, p.pod.spec().termination_grace_period_seconds());
+    auto gone = TearDownContainers(p.key, p.pod.spec().termination_grace_period_seconds());
+    absl::Status s = gone.status();
+    if (s.ok() && !*gone) continue;  // still stopping
     if (s.ok()) s = state_->DeletePod(p.key);
     if (s.ok()) {
       std::error_code ec;
@@ -153,6 +159,7 @@ void PodManager::SyncOnce() {
       REEF_LOG(Error) << "pod " << key << ": " << s.message();
     }
   }
+  return !stopping_.empty();
 }
 
 absl::Status PodManager::SyncPod(const DesiredPod& desired) {
@@ -167,8 +174,10 @@ absl::Status PodManager::SyncPod(const DesiredPod& desired) {
   if (stored != nullptr) {
     *record.pod.mutable_status() = stored->pod.status();
     if (stored->spec_hash != desired.spec_hash) {
-      REEF_LOG(Info) << "pod " << key << ": changed, replacing its containers";
-      RETURN_IF_ERROR(TearDownContainers(key, stored->pod.spec().termination_grace_period_seconds()));
+      ASSIGN_OR_RETURN(bool gone, TearDownContainers(key, stored->pod.spec().termination_grace_period_seconds()));
+      // The new containers start once the old ones are gone (a later pass).
+      if (!gone) return absl::OkStatus();
+      REEF_LOG(Info) << "pod " << key << ": changed, its old containers are gone";
     }
   }
 
@@ -321,22 +330,60 @@ absl::Status PodManager::RemoveContainer(const ContainerRecord& record) {
   return image::ContainerRootfs::Remove(ContainerDir(record.id));
 }
 
-absl::Status PodManager::TearDownContainers(const std::string& pod_key, int64_t grace_seconds) {
+absl::StatusOr<bool> PodManager::TearDownContainers(const std::string& pod_key, int64_t grace_seconds) {
   ASSIGN_OR_RETURN(auto all, state_->Containers());
+  bool all_gone = true;
   for (const ContainerRecord& c : all) {
     if (c.pod_key != pod_key) continue;
     if (!c.finished) {
-      auto stopped = runtime::StopContainer(*runtime_, c.id, absl::Seconds(grace_seconds));
-      if (!stopped.ok() && !absl::IsNotFound(stopped.status()) &&
-          !absl::IsFailedPrecondition(stopped.status())) {
-        return Annotate(stopped.status(), reef::StrCat("stop ", c.name));
+      ASSIGN_OR_RETURN(bool stopped, StopStep(c, absl::Seconds(grace_seconds)));
+      if (!stopped) {
+        all_gone = false;
+        continue;
       }
     }
     RETURN_IF_ERROR(RemoveContainer(c));
     RETURN_IF_ERROR(state_->DeleteContainer(c.id));
+    stopping_.erase(c.id);
     REEF_LOG(Info) << "pod " << pod_key << ": stopped " << c.name << " (" << c.id << ")";
   }
-  return absl::OkStatus();
+  return all_gone;
+}
+
+absl::StatusOr<bool> PodManager::StopStep(const ContainerRecord& c, absl::Duration grace) {
+  auto exit = runtime_->Exit(c.id);
+  if (exit.ok()) return true;
+  if (!absl::IsNotFound(exit.status())) return exit.status();
+  auto state = runtime_->State(c.id);
+  if (absl::IsNotFound(state.status())) return true;  // never started, or already gone
+  RETURN_IF_ERROR(state.status());
+  // Not running and nobody left to record its end: Delete(force) cleans it up.
+  if (state->status != runtime::OciStatus::kRunning && !state->monitor_alive) return true;
+
+  const absl::Time now = options_.clock->Now();
+  auto [it, first] = stopping_.try_emplace(c.id, Stopping{now + grace});
+  Stopping& stop = it->second;
+  int signal = 0;
+  if (first) {
+    signal = grace > absl::ZeroDuration() ? SIGTERM : SIGKILL;
+    stop.killed = signal == SIGKILL;
+    if (stop.killed) stop.kill_at = now + kKillTimeout;
+  } else if (now >= stop.kill_at) {
+    // SIGKILL did not get the exit recorded in time: give up waiting, Delete(force).
+    if (stop.killed) return true;
+    signal = SIGKILL;
+    stop.killed = true;
+    stop.kill_at = now + kKillTimeout;
+    REEF_LOG(Info) << "pod " << c.pod_key << ": " << c.name << " outlived its grace period, killing";
+  }
+  if (signal != 0) {
+    absl::Status sent = runtime_->Kill(c.id, signal);
+    // Not running any more: its exit is being recorded; the next pass sees it.
+    if (!sent.ok() && !absl::IsFailedPrecondition(sent) && !absl::IsNotFound(sent)) {
+      return Annotate(sent, reef::StrCat("stop ", c.name));
+    }
+  }
+  return false;
 }
 
 reef::v1::PodStatus PodManager::ComputeStatus(const DesiredPod& desired,

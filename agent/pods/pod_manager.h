@@ -54,8 +54,11 @@ class PodManager {
   // The pods to run from now on (replaces the previous set).
   void SetDesired(std::map<std::string, DesiredPod> pods);
 
-  // One pass over every pod. Errors are logged per pod and retried next pass.
-  void SyncOnce();
+  // One pass over every pod. Errors are logged per pod and retried next pass. Never
+  // waits for a container to stop: a stop in progress (SIGTERM sent, grace period
+  // running) is checked again on the next pass. Returns true while such a stop is in
+  // progress, so that the caller comes back sooner than its usual period.
+  bool SyncOnce();
 
  private:
   struct PullFailure {
@@ -64,8 +67,19 @@ class PodManager {
     absl::Time retry_at;
   };
 
+  // A container being stopped: SIGTERM went out, SIGKILL follows at kill_at.
+  struct Stopping {
+    absl::Time kill_at;
+    bool killed = false;
+  };
+
   absl::Status SyncPod(const DesiredPod& desired);
-  absl::Status TearDownContainers(const std::string& pod_key, int64_t grace_seconds);
+  // Moves every container of the pod one step towards gone (see SyncOnce). True once
+  // none is left.
+  absl::StatusOr<bool> TearDownContainers(const std::string& pod_key, int64_t grace_seconds);
+  // One step of the kubelet's stop (SIGTERM, grace, SIGKILL) for a container that had
+  // not finished. True once it has stopped.
+  absl::StatusOr<bool> StopStep(const ContainerRecord& record, absl::Duration grace);
   absl::Status StartContainer(const DesiredPod& desired, const reef::v1::Container& container,
                               ContainerRecord record);
   // Reads the exit of a running attempt, if it ended; decides about a restart.
@@ -85,6 +99,7 @@ class PodManager {
   std::map<std::string, DesiredPod> desired_ ABSL_GUARDED_BY(mu_);
   // Only touched by the sync thread.
   std::map<std::string, PullFailure> pull_failures_;  // by image reference
+  std::map<std::string, Stopping> stopping_;          // by container id
 };
 
 // Where a pod's container writes its log (CRI format, rotated beside it).

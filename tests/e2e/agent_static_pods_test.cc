@@ -109,9 +109,9 @@ class AgentFixture {
 };
 
 std::string PodManifest(const std::string& name, const std::string& script,
-                        const std::string& restart = "Always") {
+                        const std::string& restart = "Always", int grace_seconds = 1) {
   return "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + "}\nspec:\n  restartPolicy: " + restart +
-         "\n  terminationGracePeriodSeconds: 1\n  containers:\n  - name: main\n    image: localhost/busybox:1\n"
+         "\n  terminationGracePeriodSeconds: " + std::to_string(grace_seconds) + "\n  containers:\n  - name: main\n    image: localhost/busybox:1\n"
          "    imagePullPolicy: Never\n    command: [sh, -c, '" + script + "']\n";
 }
 
@@ -150,6 +150,22 @@ TEST_CASE("static pods: start, log, replace on change, stop on removal, bad file
   f.RemoveManifest("hello.yaml");
   f.WaitForPs([](const std::string& o) { return !Contains(o, "hello-n1"); });
   CHECK(Contains(f.AgentLog(), "pod default/hello-n1: removed"));
+}
+
+TEST_CASE("a container slow to stop holds up nothing else, SIGKILL after its grace period") {
+  AgentFixture f;
+  f.Start();
+  // A shell as PID 1 ignores SIGTERM: this one takes its whole grace period.
+  f.WriteManifest("stubborn.yaml", PodManifest("stubborn", "sleep 3600", "Always", 6));
+  f.WaitForPs([](const std::string& o) { return Contains(o, "stubborn-n1   1/1     Running"); });
+  f.RemoveManifest("stubborn.yaml");
+  f.WriteManifest("quick.yaml", PodManifest("quick", "sleep 3600"));
+  // The new pod runs while the old one is still within its grace period.
+  std::string ps = f.WaitForPs([](const std::string& o) { return Contains(o, "quick-n1"); });
+  f.WaitForPs([](const std::string& o) { return Contains(o, "quick-n1      1/1     Running"); });
+  CHECK_MESSAGE(Contains(ps, "stubborn-n1"), ps);
+  f.WaitForPs([](const std::string& o) { return !Contains(o, "stubborn-n1"); });
+  CHECK(Contains(f.AgentLog(), "pod default/stubborn-n1: main outlived its grace period, killing"));
 }
 
 TEST_CASE("restart policies: exit codes, Never, OnFailure, Always with backoff") {
