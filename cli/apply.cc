@@ -11,6 +11,7 @@ struct ApplyOptions {
   std::vector<std::string> files;
   bool recursive = false;
   bool dry_run = false;
+  std::string subresource;  // "status": write the status of existing objects only
 };
 
 const char* OutcomeText(v1::ApplyResult::Outcome outcome) {
@@ -34,9 +35,12 @@ int RunApply(const ApplyOptions& opts, const GlobalOptions& globals) {
   // anywhere means nothing is written.
   v1::ApplyRequest request;
   request.set_dry_run(opts.dry_run);
+  request.set_subresource(opts.subresource);
+  manifest::ParseOptions parse_options{globals.namespace_};
+  parse_options.status_only = opts.subresource == "status";
   std::vector<std::string> errors;
   for (const auto& [source, text] : *sources) {
-    auto objects = manifest::ParseManifest(source, text, {globals.namespace_});
+    auto objects = manifest::ParseManifest(source, text, parse_options);
     if (!objects.ok()) {
       errors.emplace_back(objects.status().message());
       continue;
@@ -77,6 +81,9 @@ void SetupApply(CLI::App& root, CommandContext& ctx) {
   cmd->add_option("-f,--filename", opts->files, "manifest file, folder, or - for stdin")->required();
   cmd->add_flag("-R,--recursive", opts->recursive, "read folders recursively");
   cmd->add_flag("--dry-run", opts->dry_run, "validate on the server without writing");
+  cmd->add_option("--subresource", opts->subresource,
+                  "status: write only the status of existing objects (as an agent would)")
+      ->check(CLI::IsMember({"status"}));
   cmd->callback([opts, &ctx] { ctx.exit_code = RunApply(*opts, ctx.globals); });
 }
 

@@ -1,45 +1,88 @@
 #include "cli/client.h"
 
-#include <yaml-cpp/yaml.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 
-#include "common/files.h"
+#include "common/client_config.h"
 
 namespace reef::cli {
 namespace {
 
-constexpr char kDefaultServer[] = "127.0.0.1:7443";
 constexpr auto kConnectTimeout = std::chrono::seconds(5);
 
-std::string ConfigPath() {
-  if (const char* p = std::getenv("REEFCONFIG"); p && *p) return p;
-  if (const char* home = std::getenv("HOME"); home && *home) return reef::StrCat(home, "/.reef/config");
-  return "";
+struct ConfigLocation {
+  std::string path;
+  std::string source;  // "--config", "REEFCONFIG", "the default"
+};
+
+absl::StatusOr<ConfigLocation> ConfigPath(const GlobalOptions& options) {
+  if (!options.config.empty()) return ConfigLocation{options.config, "--config"};
+  if (const char* p = std::getenv("REEFCONFIG"); p && *p) return ConfigLocation{p, "REEFCONFIG"};
+  if (const char* home = std::getenv("HOME"); home && *home) {
+    return ConfigLocation{reef::StrCat(home, "/.reef/config"), "the default"};
+  }
+  return absl::NotFoundError(
+      "no Reef config: pass --config FILE or set REEFCONFIG (reef-controller writes DATA_DIR/admin.conf)");
+}
+
+// Whether a plain TCP connection to HOST:PORT opens within `timeout`: tells a TLS
+// failure (something answers) from a controller that is not there.
+bool TcpReachable(const std::string& server, std::chrono::milliseconds timeout) {
+  size_t colon = server.rfind(':');
+  if (colon == std::string::npos) return false;
+  std::string host = server.substr(0, colon), port = server.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  addrinfo hints = {};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0) return false;
+  bool reachable = false;
+  for (addrinfo* a = found; a != nullptr && !reachable; a = a->ai_next) {
+    int fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+      reachable = true;
+    } else if (errno == EINPROGRESS) {
+      pollfd p = {fd, POLLOUT, 0};
+      int err = 0;
+      socklen_t len = sizeof err;
+      reachable = poll(&p, 1, static_cast<int>(timeout.count())) == 1 &&
+                  getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+    }
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return reachable;
 }
 
 }  // namespace
 
 absl::StatusOr<ClientConfig> ResolveConfig(const GlobalOptions& options) {
-  if (!options.server.empty()) return ClientConfig{options.server, "--server"};
-  if (const char* env = std::getenv("REEF_SERVER"); env && *env) return ClientConfig{env, "REEF_SERVER"};
-  std::string path = ConfigPath();
-  if (!path.empty()) {
-    auto text = ReadFileLimited(path, 1 << 20);
-    if (text.ok()) {
-      try {
-        YAML::Node config = YAML::Load(*text);
-        if (config.IsMap() && config["server"] && config["server"].IsScalar()) {
-          return ClientConfig{config["server"].Scalar(), path};
-        }
-        return absl::InvalidArgumentError(reef::StrCat(path, ": no \"server: HOST:PORT\" entry"));
-      } catch (const YAML::Exception& e) {
-        return absl::InvalidArgumentError(reef::StrCat(path, ":", e.mark.line + 1, ": invalid YAML: ", e.msg));
-      }
+  ASSIGN_OR_RETURN(ConfigLocation where, ConfigPath(options));
+  auto file = ClientConfigFile::Load(where.path);
+  if (!file.ok()) {
+    if (absl::IsNotFound(file.status()) && where.source == "the default") {
+      return absl::NotFoundError(reef::StrCat(
+          "no Reef config: ", where.path,
+          " does not exist; pass --config FILE or set REEFCONFIG (reef-controller writes DATA_DIR/admin.conf)"));
     }
-    if (!absl::IsNotFound(text.status())) return text.status();
+    return absl::Status(file.status().code(),
+                        reef::StrCat("Reef config (from ", where.source, "): ", file.status().message()));
   }
-  return ClientConfig{kDefaultServer, "the default"};
+  ClientConfig config{file->server, where.path, where.path, file->ca_pem, file->certificate_pem, file->key_pem};
+  if (!options.server.empty()) {
+    config.server = options.server;
+    config.source = "--server";
+  } else if (const char* env = std::getenv("REEF_SERVER"); env && *env) {
+    config.server = env;
+    config.source = "REEF_SERVER";
+  }
+  return config;
 }
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const GlobalOptions& options) {
@@ -56,7 +99,11 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const GlobalOptions& opt
   // A watch on a path that silently drops packets notices within ~40 s.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30 * 1000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10 * 1000);
-  client->channel_ = grpc::CreateCustomChannel(config.server, grpc::InsecureChannelCredentials(), args);
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = config.ca_pem;
+  tls.pem_cert_chain = config.certificate_pem;
+  tls.pem_private_key = config.key_pem;
+  client->channel_ = grpc::CreateCustomChannel(config.server, grpc::SslCredentials(tls), args);
   client->stub_ = reef::v1::ApiService::NewStub(client->channel_);
   RETURN_IF_ERROR(client->WaitConnected(kConnectTimeout));
   return client;
@@ -67,6 +114,12 @@ absl::Status Client::WaitConnected(std::chrono::milliseconds timeout) const {
   grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/true);
   while (state != GRPC_CHANNEL_READY) {
     if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) {
+      if (TcpReachable(config_.server, std::chrono::seconds(1))) {
+        return absl::UnavailableError(reef::StrCat(
+            "the TLS handshake with the Reef controller at ", config_.server, " (from ", config_.source,
+            ") failed: its certificate is not signed by the CA in ", config_.config_path,
+            ", or does not cover that address (see reef-controller --tls-san)"));
+      }
       return absl::UnavailableError(reef::StrCat(
           "cannot reach the Reef controller at ", config_.server, " (from ", config_.source,
           "): connection refused or unreachable; is reef-controller running?"));

@@ -1,10 +1,10 @@
 #pragma once
 // How reefctl finds and talks to the controller.
 //
-// The server address comes from --server, then $REEF_SERVER, then the `server:` of
-// the config file ($REEFCONFIG or ~/.reef/config), then 127.0.0.1:7443. Transport
-// security (the cluster CA and a client certificate in the config file) slots in
-// here when the PKI lands.
+// Every call is mutual TLS with the credential of a client config file (admin.conf's
+// format, common/client_config.h): --config FILE, then $REEFCONFIG, then
+// ~/.reef/config. The file names the server; --server, then $REEF_SERVER, override
+// the address (the certificate must still cover it, see reef-controller --tls-san).
 
 #include <grpcpp/grpcpp.h>
 
@@ -18,6 +18,7 @@ namespace reef::cli {
 
 // Flags every command shares.
 struct GlobalOptions {
+  std::string config;  // --config
   std::string server;
   std::string namespace_;  // -n; empty: "default" (or the manifest's own)
   int request_timeout_seconds = 30;
@@ -25,9 +26,15 @@ struct GlobalOptions {
 
 struct ClientConfig {
   std::string server;
-  std::string source;  // where `server` came from, for error messages
+  std::string source;       // where `server` came from, for error messages
+  std::string config_path;  // the config file the credential came from
+  std::string ca_pem;       // the cluster CA
+  std::string certificate_pem;
+  std::string key_pem;
 };
 
+// Reads the config file and picks the address. A missing, unreadable or malformed
+// file is one clear error naming it and where its path came from.
 absl::StatusOr<ClientConfig> ResolveConfig(const GlobalOptions& options);
 
 class Client {
@@ -56,6 +63,7 @@ class Client {
                                                      const std::string& selector) const;
 
   const std::string& server() const { return config_.server; }
+  const ClientConfig& config() const { return config_; }
 
  private:
   ClientConfig config_;

@@ -29,6 +29,23 @@ absl::StatusOr<const manifest::KindInfo*> ResolveKind(std::string_view text) {
       reef::StrCat("the server doesn't have a resource type \"", text, "\"; known: ", known));
 }
 
+absl::StatusOr<std::pair<const manifest::KindInfo*, std::string>> ResolveKindAndName(
+    const std::vector<std::string>& args) {
+  std::string type, name;
+  if (args.size() == 1 && args[0].find('/') != std::string::npos) {
+    type = args[0].substr(0, args[0].find('/'));
+    name = args[0].substr(args[0].find('/') + 1);
+  } else if (args.size() == 2 && args[0].find('/') == std::string::npos) {
+    type = args[0];
+    name = args[1];
+  }
+  if (type.empty() || name.empty()) {
+    return absl::InvalidArgumentError("name one object: TYPE/NAME (deployment/web) or TYPE NAME");
+  }
+  ASSIGN_OR_RETURN(const manifest::KindInfo* kind, ResolveKind(type));
+  return std::make_pair(kind, name);
+}
+
 std::string EffectiveNamespace(const manifest::KindInfo& kind, const GlobalOptions& globals,
                                bool all_namespaces) {
   if (!kind.namespaced || all_namespaces) return "";

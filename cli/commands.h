@@ -23,9 +23,19 @@ void SetupGet(CLI::App& root, CommandContext& ctx);
 void SetupDescribe(CLI::App& root, CommandContext& ctx);
 void SetupDelete(CLI::App& root, CommandContext& ctx);
 void SetupVersion(CLI::App& root, CommandContext& ctx);
+void SetupToken(CLI::App& root, CommandContext& ctx);
+void SetupLabel(CLI::App& root, CommandContext& ctx);
+void SetupCordon(CLI::App& root, CommandContext& ctx);
+void SetupUncordon(CLI::App& root, CommandContext& ctx);
+void SetupDrain(CLI::App& root, CommandContext& ctx);
+void SetupScale(CLI::App& root, CommandContext& ctx);
+void SetupRollout(CLI::App& root, CommandContext& ctx);
+void SetupLogs(CLI::App& root, CommandContext& ctx);
 
 inline constexpr CommandSetup kCommands[] = {SetupApply, SetupGet, SetupDescribe, SetupDelete,
-                                             SetupVersion};
+                                             SetupVersion, SetupToken, SetupLabel, SetupCordon,
+                                             SetupUncordon, SetupDrain, SetupScale, SetupRollout,
+                                             SetupLogs};
 
 // Prints "error: <message>" (each line of a multi-line message) and returns 1.
 int PrintError(const absl::Status& status);
@@ -33,6 +43,10 @@ int PrintError(const absl::Status& status);
 // The kind a person named ("po", "deployments"), or InvalidArgument listing the
 // known ones.
 absl::StatusOr<const manifest::KindInfo*> ResolveKind(std::string_view text);
+
+// kubectl's two ways to name one object: "deployment/web" or "deployment web".
+absl::StatusOr<std::pair<const manifest::KindInfo*, std::string>> ResolveKindAndName(
+    const std::vector<std::string>& args);
 
 // The namespace a command acts in: "" for cluster-scoped kinds and for -A,
 // else -n or "default".

@@ -55,12 +55,21 @@ int RunDescribe(const DescribeOptions& opts, const GlobalOptions& globals) {
   if (objects.empty()) return exit_code;
   auto events = (*client)->ListObjects("Event", ns, "");
   if (!events.ok()) return PrintError(events.status());
+  // A node's description lists the pods bound to it.
+  std::vector<v1::Object> pods;
+  if ((*kind)->kind == "Node") {
+    auto all = (*client)->ListObjects("Pod", "", "");
+    if (!all.ok()) return PrintError(all.status());
+    pods.assign(all->items().begin(), all->items().end());
+  }
   bool first = true;
   for (const auto& o : objects) {
     if (!first) std::cout << "\n\n";
     first = false;
-    std::cout << DescribeObject(o, EventsFor(o, {events->items().begin(), events->items().end()}),
-                                absl::Now());
+    std::vector<v1::Object> about =
+        EventsFor(o, {events->items().begin(), events->items().end()});
+    std::cout << (o.has_node() ? DescribeNode(o, pods, about, absl::Now())
+                               : DescribeObject(o, about, absl::Now()));
   }
   return exit_code;
 }

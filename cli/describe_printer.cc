@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <map>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -11,8 +10,10 @@
 #include "absl/strings/str_join.h"
 #include "api/manifest/object.h"
 #include "api/manifest/selector.h"
+#include "cli/describe_node.h"
 #include "cli/describe_pod.h"
 #include "cli/describe_writer.h"
+#include "cli/printers.h"
 #include "common/clock.h"
 #include "common/strings.h"
 
@@ -28,6 +29,7 @@ void Header(DescribeWriter& w, const Object& object, const manifest::KindInfo& k
   const reef::v1::ObjectMeta& meta = manifest::Meta(object);
   w.Field(0, "Name", meta.name());
   if (kind.namespaced) w.Field(0, "Namespace", meta.namespace_());
+  if (object.has_node()) w.Field(0, "Roles", NodeRoles(meta));
   describe::LabelsField(w, 0, "Labels", meta.labels());
   describe::AnnotationsField(w, 0, "Annotations", meta.annotations());
   w.Field(0, "CreationTimestamp", DescribeTime(meta.creation_timestamp()));
@@ -98,6 +100,22 @@ void DaemonSetBody(DescribeWriter& w, const reef::v1::DaemonSet& ds) {
   describe::PodTemplate(w, ds.spec().template_());
 }
 
+void ReplicaSetBody(DescribeWriter& w, const reef::v1::ReplicaSet& rs) {
+  const reef::v1::ReplicaSetStatus& status = rs.status();
+  w.Field(0, "Selector", DescribeSelector(rs.spec().selector()));
+  for (const auto& ref : rs.metadata().owner_references()) {
+    if (ref.controller()) w.Field(0, "Controlled By", reef::StrCat(ref.kind(), "/", ref.name()));
+  }
+  w.Field(0, "Replicas", absl::StrFormat("%d current / %d desired", status.replicas(),
+                                         rs.spec().has_replicas() ? rs.spec().replicas() : 1));
+  // As for DaemonSets, read from the status: ready pods run, the others wait.
+  int32_t running = status.ready_replicas();
+  w.Field(0, "Pods Status",
+          absl::StrFormat("%d Running / %d Waiting / 0 Succeeded / 0 Failed", running,
+                          std::max(0, status.replicas() - running)));
+  describe::PodTemplate(w, rs.spec().template_());
+}
+
 // ---- core -------------------------------------------------------------------------
 
 void ConfigMapBody(DescribeWriter& w, const reef::v1::ConfigMap& cm) {
@@ -132,79 +150,6 @@ void SecretBody(DescribeWriter& w, const reef::v1::Secret& secret) {
 
 void NamespaceBody(DescribeWriter& w, const reef::v1::Namespace& ns) {
   w.Field(0, "Status", ns.status().phase());
-}
-
-// kubectl's node roles: the suffixes of node-role.kubernetes.io/<role> labels and the
-// value of kubernetes.io/role.
-std::string NodeRoles(const reef::v1::ObjectMeta& meta) {
-  constexpr std::string_view kRolePrefix = "node-role.kubernetes.io/";
-  std::vector<std::string> roles;
-  for (const auto& [key, value] : describe::Sorted(meta.labels())) {
-    std::string_view k = key;
-    if (k.substr(0, kRolePrefix.size()) == kRolePrefix && k.size() > kRolePrefix.size()) {
-      roles.emplace_back(k.substr(kRolePrefix.size()));
-    } else if (k == "kubernetes.io/role" && !value.empty()) {
-      roles.push_back(value);
-    }
-  }
-  std::sort(roles.begin(), roles.end());
-  roles.erase(std::unique(roles.begin(), roles.end()), roles.end());
-  return absl::StrJoin(roles, ",");
-}
-
-void NodeConditions(DescribeWriter& w, const reef::v1::NodeStatus& status) {
-  if (status.conditions().empty()) {
-    w.Field(0, "Conditions", "");
-    return;
-  }
-  w.Heading(0, "Conditions");
-  w.Line(1, {"Type", "Status", "LastHeartbeatTime", "LastTransitionTime", "Reason", "Message"});
-  w.Line(1, {"----", "------", "-----------------", "------------------", "------", "-------"});
-  for (const auto& c : status.conditions()) {
-    w.Line(1, {reef::StrCat(c.type(), " "), reef::StrCat(c.status(), " "),
-               reef::StrCat(DescribeTime(c.last_heartbeat_time()), " "),
-               reef::StrCat(DescribeTime(c.last_transition_time()), " "),
-               reef::StrCat(c.reason(), " "), c.message()});
-  }
-}
-
-void NodeBody(DescribeWriter& w, const reef::v1::Node& node) {
-  w.Field(0, "Roles", NodeRoles(node.metadata()));
-  std::vector<const reef::v1::Taint*> sorted;
-  for (const auto& t : node.spec().taints()) sorted.push_back(&t);
-  // kubectl's order: by effect, then key.
-  std::stable_sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
-    return std::tie(a->effect(), a->key()) < std::tie(b->effect(), b->key());
-  });
-  std::vector<std::string> taints;
-  for (const auto* t : sorted) {
-    std::string value = t->value().empty() ? "" : reef::StrCat("=", t->value());
-    taints.push_back(reef::StrCat(t->key(), value, ":", t->effect()));
-  }
-  describe::MultilineField(w, 0, "Taints", taints);
-  w.Field(0, "Unschedulable", node.spec().unschedulable() ? "true" : "false");
-
-  const reef::v1::NodeStatus& status = node.status();
-  NodeConditions(w, status);
-  if (status.addresses().empty()) {
-    w.Field(0, "Addresses", "");
-  } else {
-    w.Heading(0, "Addresses");
-    for (const auto& a : status.addresses()) w.Field(1, a.type(), a.address());
-  }
-  describe::ResourceList(w, 0, "Capacity", status.capacity());
-  describe::ResourceList(w, 0, "Allocatable", status.allocatable());
-  const reef::v1::NodeSystemInfo& info = status.node_info();
-  w.Heading(0, "System Info");
-  w.Field(1, "Machine ID", info.machine_id());
-  w.Field(1, "Boot ID", info.boot_id());
-  w.Field(1, "Kernel Version", info.kernel_version());
-  w.Field(1, "OS Image", info.os_image());
-  w.Field(1, "Operating System", info.operating_system());
-  w.Field(1, "Architecture", info.architecture());
-  w.Field(1, "Container Runtime Version", info.container_runtime_version());
-  w.Field(1, "Agent Version", info.kubelet_version());
-  if (!node.spec().pod_cidr().empty()) w.Field(0, "PodCIDR", node.spec().pod_cidr());
 }
 
 void EventBody(DescribeWriter& w, const reef::v1::Event& e) {
@@ -273,10 +218,9 @@ void EventsTable(DescribeWriter& w, const std::vector<Object>& objects, absl::Ti
   }
 }
 
-}  // namespace
-
-std::string DescribeObject(const Object& object, const std::vector<Object>& events,
-                           absl::Time now) {
+// `pods` are for a Node's pod sections; null leaves those out.
+std::string Describe(const Object& object, const std::vector<Object>* pods,
+                     const std::vector<Object>& events, absl::Time now) {
   const manifest::KindInfo* kind = manifest::KindOf(object);
   if (kind == nullptr) return "";
   DescribeWriter w;
@@ -285,15 +229,28 @@ std::string DescribeObject(const Object& object, const std::vector<Object>& even
     case Object::kPod: describe::PodBody(w, object.pod()); break;
     case Object::kDeployment: DeploymentBody(w, object.deployment()); break;
     case Object::kDaemonSet: DaemonSetBody(w, object.daemon_set()); break;
+    case Object::kReplicaSet: ReplicaSetBody(w, object.replica_set()); break;
     case Object::kConfigMap: ConfigMapBody(w, object.config_map()); break;
     case Object::kSecret: SecretBody(w, object.secret()); break;
-    case Object::kNode: NodeBody(w, object.node()); break;
+    case Object::kNode: describe::NodeBody(w, object.node(), pods, now); break;
     case Object::kNamespace: NamespaceBody(w, object.namespace_()); break;
     case Object::kEvent: EventBody(w, object.event()); break;
     case Object::KIND_NOT_SET: break;
   }
   EventsTable(w, events, now);
   return w.Render();
+}
+
+}  // namespace
+
+std::string DescribeObject(const Object& object, const std::vector<Object>& events,
+                           absl::Time now) {
+  return Describe(object, nullptr, events, now);
+}
+
+std::string DescribeNode(const Object& node, const std::vector<Object>& pods,
+                         const std::vector<Object>& events, absl::Time now) {
+  return Describe(node, &pods, events, now);
 }
 
 }  // namespace reef::cli

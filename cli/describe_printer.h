@@ -17,4 +17,10 @@ namespace reef::cli {
 std::string DescribeObject(const reef::v1::Object& object,
                            const std::vector<reef::v1::Object>& events, absl::Time now);
 
+// A Node as DescribeObject describes it, plus kubectl's Non-terminated Pods and
+// Allocated resources sections computed from `pods` (any pods: those not bound to
+// the node are ignored).
+std::string DescribeNode(const reef::v1::Object& node, const std::vector<reef::v1::Object>& pods,
+                         const std::vector<reef::v1::Object>& events, absl::Time now);
+
 }  // namespace reef::cli

@@ -156,11 +156,13 @@ int RunGet(const GetOptions& opts, const GlobalOptions& globals) {
 void SetupGet(CLI::App& root, CommandContext& ctx) {
   auto opts = std::make_shared<GetOptions>();
   CLI::App* cmd = root.add_subcommand("get", "List objects, or show some by name");
-  cmd->add_option("kind", opts->resource, "pods (po), deployments (deploy), daemonsets (ds), "
+  cmd->add_option("kind", opts->resource, "pods (po), deployments (deploy), replicasets (rs), daemonsets (ds), "
                                           "configmaps (cm), secrets, nodes (no), namespaces (ns), events")
       ->required();
   cmd->add_option("names", opts->names, "object names");
-  cmd->add_option("-o,--output", opts->output, "wide, yaml, json or name");
+  cmd->add_option("-o,--output", opts->output,
+                  "wide (kubectl's extra columns; for nodes also ARCH, after VERSION), yaml, "
+                  "json or name");
   cmd->add_option("-l,--selector", opts->selector, "label selector, e.g. app=web,tier!=db");
   cmd->add_flag("-A,--all-namespaces", opts->all_namespaces, "every namespace");
   cmd->add_flag("-w,--watch", opts->watch, "after listing, print changes as they happen");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "absl/strings/str_join.h"
 #include "api/manifest/selector.h"
@@ -44,36 +45,44 @@ std::string NodeSelectorText(const PodSpec& spec) {
   return OrNone(absl::StrJoin(parts, ","));
 }
 
-std::string NodeStatusText(const Node& node) {
-  std::string status = "Unknown";
-  for (const auto& c : node.status().conditions()) {
-    if (c.type() == "Ready") status = c.status() == "True" ? "Ready" : "NotReady";
-  }
-  if (node.spec().unschedulable()) status += ",SchedulingDisabled";
-  return status;
-}
-
-std::string InternalIp(const Node& node) {
+// The node's first address of `type` (InternalIP, ExternalIP), or <none>.
+std::string NodeAddress(const Node& node, std::string_view type) {
   for (const auto& a : node.status().addresses()) {
-    if (a.type() == "InternalIP") return a.address();
+    if (a.type() == type) return a.address();
   }
   return "<none>";
 }
 
-Row PodRow(const Pod& pod, const TableOptions& o) {
-  int ready = 0, restarts = 0;
+std::string OrUnknown(const std::string& s) { return s.empty() ? "<unknown>" : s; }
+
+// kubectl's RESTARTS: the count, and how long ago the last restart was when a
+// container's previous run says when it ended: "3 (5m ago)".
+std::string RestartsText(const Pod& pod, absl::Time now) {
+  int restarts = 0;
+  absl::Time last = absl::InfinitePast();
   for (const auto& cs : pod.status().container_statuses()) {
-    ready += cs.ready();
     restarts += cs.restart_count();
+    if (!cs.last_state().has_terminated()) continue;
+    auto finished = ParseTimestamp(cs.last_state().terminated().finished_at());
+    if (finished.ok()) last = std::max(last, *finished);
   }
+  if (restarts == 0 || last == absl::InfinitePast()) return std::to_string(restarts);
+  return reef::StrCat(restarts, " (", HumanDuration(now - last), " ago)");
+}
+
+Row PodRow(const Pod& pod, const TableOptions& o) {
+  int ready = 0;
+  for (const auto& cs : pod.status().container_statuses()) ready += cs.ready();
   Row row = {pod.metadata().name(),
              reef::StrCat(ready, "/", pod.spec().containers_size()),
              PodStatusText(pod),
-             std::to_string(restarts),
+             RestartsText(pod, o.now),
              Age(pod.metadata().creation_timestamp(), o.now)};
   if (o.wide) {
     row.push_back(OrNone(pod.status().pod_ip()));
     row.push_back(OrNone(pod.spec().node_name()));
+    row.push_back("<none>");  // NOMINATED NODE: Reef's scheduler does not preempt
+    row.push_back("<none>");  // READINESS GATES: not supported
   }
   return row;
 }
@@ -101,15 +110,24 @@ Row DaemonSetRow(const DaemonSet& d, const TableOptions& o) {
   return row;
 }
 
+Row ReplicaSetRow(const ReplicaSet& rs, const TableOptions& o) {
+  const auto& s = rs.status();
+  Row row = {rs.metadata().name(), std::to_string(rs.spec().replicas()),
+             std::to_string(s.replicas()), std::to_string(s.ready_replicas()),
+             Age(rs.metadata().creation_timestamp(), o.now)};
+  if (o.wide) AddTemplateColumns(rs.spec().template_(), rs.spec().selector(), &row);
+  return row;
+}
+
 Row NodeRow(const Node& n, const TableOptions& o) {
-  Row row = {n.metadata().name(), NodeStatusText(n), Age(n.metadata().creation_timestamp(), o.now),
-             OrNone(n.status().node_info().kubelet_version())};
+  const auto& info = n.status().node_info();
+  Row row = {n.metadata().name(), NodeStatusText(n), OrNone(NodeRoles(n.metadata())),
+             Age(n.metadata().creation_timestamp(), o.now), OrNone(info.kubelet_version())};
   if (o.wide) {
-    const auto& info = n.status().node_info();
-    row.push_back(OrNone(info.architecture()));
-    row.push_back(OrNone(info.os_image()));
-    row.push_back(OrNone(info.kernel_version()));
-    row.push_back(InternalIp(n));
+    row.insert(row.end(), {OrUnknown(info.architecture()), NodeAddress(n, "InternalIP"),
+                           NodeAddress(n, "ExternalIP"), OrUnknown(info.os_image()),
+                           OrUnknown(info.kernel_version()),
+                           OrUnknown(info.container_runtime_version())});
   }
   return row;
 }
@@ -161,6 +179,28 @@ std::string PodStatusText(const Pod& pod) {
   return reason;
 }
 
+std::string NodeStatusText(const Node& node) {
+  std::string status = "Unknown";
+  for (const auto& c : node.status().conditions()) {
+    if (c.type() == "Ready") status = c.status() == "True" ? "Ready" : "NotReady";
+  }
+  if (node.spec().unschedulable()) status += ",SchedulingDisabled";
+  return status;
+}
+
+std::string NodeRoles(const ObjectMeta& meta) {
+  constexpr std::string_view kRolePrefix = "node-role.kubernetes.io/";
+  std::set<std::string> roles;
+  for (const auto& [key, value] : meta.labels()) {
+    if (key.starts_with(kRolePrefix) && key.size() > kRolePrefix.size()) {
+      roles.insert(key.substr(kRolePrefix.size()));
+    } else if (key == "kubernetes.io/role" && !value.empty()) {
+      roles.insert(value);
+    }
+  }
+  return absl::StrJoin(roles, ",");
+}
+
 Row TableHeader(const manifest::KindInfo& kind, const TableOptions& o) {
   Row h;
   if (o.with_namespace && kind.namespaced) h.push_back("NAMESPACE");
@@ -168,12 +208,15 @@ Row TableHeader(const manifest::KindInfo& kind, const TableOptions& o) {
   auto add = [&](std::initializer_list<const char*> cols) { h.insert(h.end(), cols.begin(), cols.end()); };
   if (k == "Pod") {
     add({"NAME", "READY", "STATUS", "RESTARTS", "AGE"});
-    if (o.wide) add({"IP", "NODE"});
+    if (o.wide) add({"IP", "NODE", "NOMINATED NODE", "READINESS GATES"});
   } else if (k == "Deployment") {
     add({"NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"});
     if (o.wide) add({"CONTAINERS", "IMAGES", "SELECTOR"});
   } else if (k == "DaemonSet") {
     add({"NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"});
+    if (o.wide) add({"CONTAINERS", "IMAGES", "SELECTOR"});
+  } else if (k == "ReplicaSet") {
+    add({"NAME", "DESIRED", "CURRENT", "READY", "AGE"});
     if (o.wide) add({"CONTAINERS", "IMAGES", "SELECTOR"});
   } else if (k == "ConfigMap") {
     add({"NAME", "DATA", "AGE"});
@@ -182,8 +225,12 @@ Row TableHeader(const manifest::KindInfo& kind, const TableOptions& o) {
   } else if (k == "Namespace") {
     add({"NAME", "STATUS", "AGE"});
   } else if (k == "Node") {
-    add({"NAME", "STATUS", "AGE", "VERSION"});
-    if (o.wide) add({"ARCH", "OS-IMAGE", "KERNEL", "INTERNAL-IP"});
+    add({"NAME", "STATUS", "ROLES", "AGE", "VERSION"});
+    // ARCH is Reef's addition: a mixed arm/amd64 fleet is the norm at the edge.
+    if (o.wide) {
+      add({"ARCH", "INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION",
+           "CONTAINER-RUNTIME"});
+    }
   } else if (k == "Event") {
     add({"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"});
   } else {
@@ -202,6 +249,7 @@ Row TableRow(const Object& object, const TableOptions& o) {
     case Object::kPod: rest = PodRow(object.pod(), o); break;
     case Object::kDeployment: rest = DeploymentRow(object.deployment(), o); break;
     case Object::kDaemonSet: rest = DaemonSetRow(object.daemon_set(), o); break;
+    case Object::kReplicaSet: rest = ReplicaSetRow(object.replica_set(), o); break;
     case Object::kNode: rest = NodeRow(object.node(), o); break;
     case Object::kEvent: rest = EventRow(object.event(), o); break;
     case Object::kConfigMap:

@@ -39,4 +39,12 @@ class Table {
 // OOMKilled, ...) rather than the bare phase.
 std::string PodStatusText(const reef::v1::Pod& pod);
 
+// kubectl's node STATUS: Ready, NotReady, or Unknown when the node has no Ready
+// condition; then ",SchedulingDisabled" when it is cordoned.
+std::string NodeStatusText(const reef::v1::Node& node);
+
+// kubectl's node ROLES: the <role> of each node-role.kubernetes.io/<role> label and
+// the value of kubernetes.io/role, sorted and comma-separated; "" when there are none.
+std::string NodeRoles(const reef::v1::ObjectMeta& meta);
+
 }  // namespace reef::cli

@@ -50,7 +50,8 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-export REEF_SERVER=$ADDR
+# reefctl talks mutual TLS with the admin credential the controller wrote.
+export REEFCONFIG="$STATE/data/admin.conf"
 "$REEFCTL" apply -f manifests/examples/
 for kind in deployments daemonsets pods configmaps; do
   echo
@@ -61,8 +62,10 @@ done
 cat <<MSG
 
 Reef is running: reef-controller on $ADDR, log in $STATE/controller.log.
+The admin credential is $STATE/data/admin.conf (0600; copy it to ~/.reef/config to
+make it the default), the join token for agents is in $STATE/data/node-token.
 Try:
-  export REEF_SERVER=$ADDR
+  export REEFCONFIG=$STATE/data/admin.conf
   build/bin/reefctl get deploy -o wide
   build/bin/reefctl describe deploy web
   build/bin/reefctl get deploy -w        # in another terminal: reefctl apply -f ...

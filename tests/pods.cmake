@@ -7,3 +7,10 @@ if(TARGET reef-agent)
   target_link_libraries(agent_e2e PRIVATE reef_image reef_unpack LibArchive::LibArchive)
   add_dependencies(agent_e2e reef-agent reef-monitor)
 endif()
+
+# The cluster end to end: a controller and agents in network-namespace hosts.
+if(TARGET reef-agent)
+  reef_test(cluster_e2e e2e e2e/cluster_test.cc integration/cluster.cc support/registry.cc)
+  target_link_libraries(cluster_e2e PRIVATE reef_image reef_unpack LibArchive::LibArchive)
+  add_dependencies(cluster_e2e reef-agent reef-monitor reef-controller reefctl)
+endif()

@@ -15,6 +15,11 @@ constexpr const char* kMigrations[] = {
         crashes INTEGER NOT NULL, not_before_ms INTEGER NOT NULL,
         last_exit TEXT NOT NULL, finished INTEGER NOT NULL, exit TEXT NOT NULL) WITHOUT ROWID;
     )sql",
+    R"sql(
+      CREATE TABLE controller_objects (key TEXT PRIMARY KEY, object BLOB NOT NULL) WITHOUT ROWID;
+      CREATE TABLE controller_sync (id INTEGER PRIMARY KEY CHECK (id = 1), revision INTEGER NOT NULL);
+      INSERT INTO controller_sync (id, revision) VALUES (1, 0);
+    )sql",
 };
 
 int64_t ToMillis(absl::Time t) {
@@ -131,6 +136,50 @@ absl::Status AgentState::DeleteContainer(const std::string& id) {
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(auto stmt, db_->Prepare("DELETE FROM containers WHERE id = ?"));
   return stmt.Bind(1, id).Run();
+}
+
+}  // namespace reef::agent
+
+namespace reef::agent {
+
+absl::StatusOr<ControllerState> AgentState::Controller() {
+  absl::MutexLock lock(&mu_);
+  ControllerState state;
+  ASSIGN_OR_RETURN(auto rev, db_->Prepare("SELECT revision FROM controller_sync WHERE id = 1"));
+  ASSIGN_OR_RETURN(bool row, rev.Step());
+  if (row) state.revision = rev.ColumnInt(0);
+  ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT key, object FROM controller_objects ORDER BY key"));
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, stmt.Step());
+    if (!more) break;
+    reef::v1::Object object;
+    if (!object.ParseFromString(stmt.ColumnBlob(1))) {
+      return absl::DataLossError(reef::StrCat("agent state: cannot decode controller object ", stmt.ColumnText(0)));
+    }
+    state.objects[stmt.ColumnText(0)] = std::move(object);
+  }
+  return state;
+}
+
+absl::Status AgentState::ApplyController(const ControllerUpdate& update) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::Begin(*db_));
+  if (update.replace_all) RETURN_IF_ERROR(db_->Exec("DELETE FROM controller_objects"));
+  for (const std::string& key : update.deletes) {
+    ASSIGN_OR_RETURN(auto stmt, db_->Prepare("DELETE FROM controller_objects WHERE key = ?"));
+    stmt.Bind(1, key);
+    RETURN_IF_ERROR(stmt.Run());
+  }
+  for (const auto& [key, object] : update.upserts) {
+    ASSIGN_OR_RETURN(auto stmt, db_->Prepare("INSERT OR REPLACE INTO controller_objects (key, object) VALUES (?, ?)"));
+    stmt.Bind(1, key);
+    stmt.BindBlob(2, object.SerializeAsString());
+    RETURN_IF_ERROR(stmt.Run());
+  }
+  ASSIGN_OR_RETURN(auto rev, db_->Prepare("UPDATE controller_sync SET revision = ? WHERE id = 1"));
+  rev.Bind(1, update.revision);
+  RETURN_IF_ERROR(rev.Run());
+  return txn.Commit();
 }
 
 }  // namespace reef::agent

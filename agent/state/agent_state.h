@@ -1,8 +1,8 @@
 #pragma once
 // The agent's local memory, in SQLite under --data-dir: the pods it was told to run
-// (with where they came from) and the containers it created for them, so that after
-// a crash or a reboot it runs the same workloads again and adopts the containers that
-// outlived it. Written only when something changes (SD cards wear out).
+// (with where they came from), the containers it created for them, and what the
+// controller last sent, so that after a crash, a reboot or days offline it runs the
+// same workloads again and adopts the containers that outlived it. Written only when something changes (SD cards wear out).
 //
 // Thread safety: all methods may be called from any thread.
 
@@ -16,7 +16,7 @@
 #include "absl/time/time.h"
 #include "common/sqlite.h"
 #include "common/status.h"
-#include "reef/v1/core.pb.h"
+#include "reef/v1/api.pb.h"
 
 namespace reef::agent {
 
@@ -42,6 +42,21 @@ struct ContainerRecord {
   std::string exit_json;       // this attempt's ExitRecord once finished
 };
 
+// What the controller last told this node, as of `revision`: its pods and the
+// ConfigMaps and Secrets they use, by "Kind namespace/name".
+struct ControllerState {
+  int64_t revision = 0;
+  std::map<std::string, reef::v1::Object> objects;
+};
+
+// One Snapshot (replace_all) or Delta from the controller, stored in one transaction.
+struct ControllerUpdate {
+  bool replace_all = false;
+  std::map<std::string, reef::v1::Object> upserts;
+  std::vector<std::string> deletes;
+  int64_t revision = 0;
+};
+
 class AgentState {
  public:
   static absl::StatusOr<std::unique_ptr<AgentState>> Open(const std::string& path);
@@ -54,6 +69,10 @@ class AgentState {
   absl::StatusOr<std::vector<ContainerRecord>> Containers();
   absl::Status PutContainer(const ContainerRecord& container);
   absl::Status DeleteContainer(const std::string& id);
+
+  absl::StatusOr<ControllerState> Controller();
+  // Durable when it returns OK: the agent acknowledges `update.revision` after it.
+  absl::Status ApplyController(const ControllerUpdate& update);
 
  private:
   explicit AgentState(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}

@@ -79,6 +79,13 @@ void DefaultDaemonSet(DaemonSet* ds) {
   DefaultPodSpec(s->mutable_template_()->mutable_spec());
 }
 
+void DefaultReplicaSet(ReplicaSet* rs) {
+  ReplicaSetSpec* s = rs->mutable_spec();
+  if (!s->has_replicas()) s->set_replicas(1);
+  if (!s->has_min_ready_seconds()) s->set_min_ready_seconds(0);
+  DefaultPodSpec(s->mutable_template_()->mutable_spec());
+}
+
 void DefaultSecret(Secret* s) {
   if (s->type().empty()) s->set_type("Opaque");
   // stringData is write-only: it lands in data, as Kubernetes does on write.
@@ -108,6 +115,7 @@ void ApplyDefaults(Object* object) {
     case Object::kPod: DefaultPodSpec(object->mutable_pod()->mutable_spec()); break;
     case Object::kDeployment: DefaultDeployment(object->mutable_deployment()); break;
     case Object::kDaemonSet: DefaultDaemonSet(object->mutable_daemon_set()); break;
+    case Object::kReplicaSet: DefaultReplicaSet(object->mutable_replica_set()); break;
     case Object::kSecret: DefaultSecret(object->mutable_secret()); break;
     default: break;
   }

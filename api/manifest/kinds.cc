@@ -31,6 +31,8 @@ const std::vector<KindInfo>& AllKinds() {
        O::kDeploymentFieldNumber},
       {"DaemonSet", "apps/v1", "daemonsets", "ds", "daemonset.apps", true,
        O::kDaemonSetFieldNumber},
+      {"ReplicaSet", "apps/v1", "replicasets", "rs", "replicaset.apps", true,
+       O::kReplicaSetFieldNumber},
   };
   return *kinds;
 }

@@ -72,7 +72,9 @@ void ParseDocument(std::string_view source, int index, const YAML::Node& doc,
     // decoding already reported; validate only a cleanly decoded document.
     ApplyDefaults(&*object);
     if (st.errors.empty()) {
-      for (FieldError& e : Validate(*object)) st.errors.push_back(std::move(e));
+      for (FieldError& e : options.status_only ? ValidateForStatus(*object) : Validate(*object)) {
+        st.errors.push_back(std::move(e));
+      }
     }
   }
   std::string label = DocumentLabel(index, object);

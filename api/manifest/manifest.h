@@ -18,6 +18,9 @@ struct ParseOptions {
   // `reefctl -n NS`: objects without a namespace go there; one that names another
   // namespace is an error, as with kubectl.
   std::string namespace_override;
+  // The documents carry status for existing objects (`apply --subresource=status`):
+  // validated with ValidateForStatus, so a spec may be left out.
+  bool status_only = false;
 };
 
 // Parses every document of `text` (`source` names it in errors: a file name or

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <string>
@@ -197,5 +198,38 @@ absl::StatusOr<Quantity> Quantity::Parse(std::string_view text) {
 int64_t Quantity::MilliValue() const { return CeilDiv(nanos_, 1'000'000); }
 
 int64_t Quantity::Value() const { return CeilDiv(nanos_, 1'000'000'000); }
+
+std::string FormatQuantity(int64_t milli_value, QuantityFormat format) {
+  if (milli_value == 0) return "0";
+  const bool negative = milli_value < 0;
+  // In uint64 so that INT64_MIN has a magnitude too.
+  uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(milli_value)
+                                : static_cast<uint64_t>(milli_value);
+  const char* sign = negative ? "-" : "";
+  if (format == QuantityFormat::kBinarySI && magnitude % 1000 == 0 && magnitude >= 1024 * 1000) {
+    static constexpr const char* kBinarySuffixes[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+    uint64_t value = magnitude / 1000;
+    size_t suffix = 0;
+    while (value % 1024 == 0 && suffix + 1 < std::size(kBinarySuffixes)) {
+      value /= 1024;
+      ++suffix;
+    }
+    return absl::StrCat(sign, value, kBinarySuffixes[suffix]);
+  }
+  // Decimal: drop factors of ten in steps of three, from milli up.
+  static constexpr const char* kDecimalSuffixes[] = {"m", "", "k", "M", "G", "T", "P", "E"};
+  size_t suffix = 0;
+  while (magnitude % 1000 == 0 && suffix + 1 < std::size(kDecimalSuffixes)) {
+    magnitude /= 1000;
+    ++suffix;
+  }
+  return absl::StrCat(sign, magnitude, kDecimalSuffixes[suffix]);
+}
+
+QuantityFormat FormatOf(const Quantity& q) {
+  const std::string text = q.ToString();
+  return text.size() >= 2 && text.back() == 'i' ? QuantityFormat::kBinarySI
+                                                : QuantityFormat::kDecimalSI;
+}
 
 }  // namespace reef::manifest

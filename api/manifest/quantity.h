@@ -56,4 +56,22 @@ class Quantity {
   std::string text_ = "0";
 };
 
+// How Kubernetes spells a quantity it computed itself (a sum of requests, a node's
+// capacity) rather than one a person wrote.
+enum class QuantityFormat {
+  kDecimalSI,  // cpu and counts: 1500m, 2, 64k
+  kBinarySI,   // bytes: 64Mi, 8039364Ki
+};
+
+// The canonical text of a value given in thousandths, as k8s Quantity.String() prints
+// it: the largest suffix that keeps the number whole. kBinarySI falls back to decimal
+// for values below 1024 or with a fractional part, as Kubernetes does:
+// 1500 gives "1500m" and 2000 gives "2" in kDecimalSI; 1000 * 64Mi gives "64Mi" and
+// 1000 * 1536 gives "1536" in kBinarySI.
+std::string FormatQuantity(int64_t milli_value, QuantityFormat format);
+
+// The format `q` was written in: kBinarySI for the Ki, Mi, ... suffixes. A sum keeps
+// the format of its first term, as in Kubernetes.
+QuantityFormat FormatOf(const Quantity& q);
+
 }  // namespace reef::manifest

@@ -388,7 +388,19 @@ class Validator {
       IntOrPercent("spec.updateStrategy.rollingUpdate.maxSurge", ru.max_surge());
       if (IsZero(ru.max_unavailable()) && IsZero(ru.max_surge()))
         Add("spec.updateStrategy.rollingUpdate", "maxSurge and maxUnavailable may not both be 0");
+      // The DaemonSet reconciler replaces a node's pod in place (delete, then create);
+      // surging a second pod onto a node is not implemented, and Reef never ignores a
+      // field silently.
+      if (!ru.max_surge().empty() && !IsZero(ru.max_surge()))
+        Add("spec.updateStrategy.rollingUpdate.maxSurge", "not supported yet: use maxUnavailable");
     }
+    NonNegative("spec.minReadySeconds", s.min_ready_seconds());
+  }
+
+  void ReplicaSetValidate(const ReplicaSet& rs) {
+    const ReplicaSetSpec& s = rs.spec();
+    NonNegative("spec.replicas", s.replicas());
+    Template(s.selector(), s.template_(), "spec");
     NonNegative("spec.minReadySeconds", s.min_ready_seconds());
   }
 
@@ -433,6 +445,7 @@ FieldErrors Validate(const Object& object) {
     case Object::kPod: v.PodSpecValidate(object.pod().spec(), "spec", false); break;
     case Object::kDeployment: v.DeploymentValidate(object.deployment()); break;
     case Object::kDaemonSet: v.DaemonSetValidate(object.daemon_set()); break;
+    case Object::kReplicaSet: v.ReplicaSetValidate(object.replica_set()); break;
     case Object::kConfigMap:
     case Object::kSecret: v.ConfigData(object); break;
     case Object::kEvent:
@@ -441,6 +454,21 @@ FieldErrors Validate(const Object& object) {
       break;
     default: break;
   }
+  if (object.ByteSizeLong() > kMaxObjectBytes) {
+    v.Add("", SizeLimitMessage("object", object.ByteSizeLong(), kMaxObjectBytes));
+  }
+  return v.errors;
+}
+
+FieldErrors ValidateForStatus(const Object& object) {
+  Validator v;
+  const KindInfo* kind = KindOf(object);
+  if (kind == nullptr) {
+    v.Add("kind", "required");
+    return v.errors;
+  }
+  v.Meta(Meta(object), *kind);
+  v.Quantities(Inner(object), "");
   if (object.ByteSizeLong() > kMaxObjectBytes) {
     v.Add("", SizeLimitMessage("object", object.ByteSizeLong(), kMaxObjectBytes));
   }

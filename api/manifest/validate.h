@@ -14,4 +14,9 @@ inline constexpr size_t kMaxObjectBytes = 1536 * 1024;
 
 FieldErrors Validate(const Object& object);
 
+// For a write of the status alone (`apply --subresource=status`): the name and
+// namespace that find the object, the quantities anywhere in it, the size. The spec
+// is neither read nor written by such a write.
+FieldErrors ValidateForStatus(const Object& object);
+
 }  // namespace reef::manifest

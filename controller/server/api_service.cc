@@ -7,6 +7,8 @@
 #include "api/manifest/validate.h"
 #include "common/grpc_status.h"
 #include "common/version.h"
+#include "controller/server/auth.h"
+#include "controller/server/logs_reactor.h"
 #include "controller/server/watch_reactor.h"
 
 namespace reef::controller {
@@ -44,6 +46,21 @@ absl::Status Prepare(v1::Object* object) {
   return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
 }
 
+// For `apply --subresource=status`: only what finds the object and the status itself
+// are checked; the spec is not read.
+absl::Status PrepareStatus(v1::Object* object) {
+  if (KindOf(*object) == nullptr) return absl::InvalidArgumentError("object has no kind set");
+  manifest::ApplyDefaults(object);  // the default namespace
+  manifest::FieldErrors errors = manifest::ValidateForStatus(*object);
+  if (errors.empty()) return absl::OkStatus();
+  std::vector<std::string> lines;
+  for (const auto& e : errors) {
+    lines.push_back(reef::StrCat(manifest::DisplayName(*object), ": ",
+                                 e.path.empty() ? "" : reef::StrCat(e.path, ": "), e.message));
+  }
+  return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+}
+
 absl::Status CheckNamespace(store::Txn& txn, const v1::Object& object) {
   const manifest::KindInfo* kind = KindOf(object);
   if (!kind->namespaced) return absl::OkStatus();
@@ -70,6 +87,20 @@ absl::StatusOr<v1::ApplyResult> ApplyOne(store::Txn& txn, v1::Object object) {
   manifest::CopyStatus(*existing, &object);
   ASSIGN_OR_RETURN(*result.mutable_object(), txn.Update(std::move(object)));
   bool unchanged = Meta(result.object()).resource_version() == Meta(*existing).resource_version();
+  result.set_outcome(unchanged ? v1::ApplyResult::UNCHANGED : v1::ApplyResult::CONFIGURED);
+  return result;
+}
+
+// The stored object with `object`'s status: metadata and spec stay as they are.
+absl::StatusOr<v1::ApplyResult> ApplyStatusOne(store::Txn& txn, const v1::Object& object) {
+  ASSIGN_OR_RETURN(v1::Object stored, txn.Get(KeyOf(object)));
+  const std::string& rv = Meta(object).resource_version();
+  if (!rv.empty() && rv != Meta(stored).resource_version()) return store::ConflictError(object);
+  std::string before = Meta(stored).resource_version();
+  manifest::CopyStatus(object, &stored);
+  v1::ApplyResult result;
+  ASSIGN_OR_RETURN(*result.mutable_object(), txn.Update(std::move(stored)));
+  bool unchanged = Meta(result.object()).resource_version() == before;
   result.set_outcome(unchanged ? v1::ApplyResult::UNCHANGED : v1::ApplyResult::CONFIGURED);
   return result;
 }
@@ -126,10 +157,15 @@ absl::StatusOr<const manifest::KindInfo*> RequestKind(const std::string& kind) {
 
 absl::Status ApiServiceImpl::DoApply(const v1::ApplyRequest& req, v1::ApplyResponse* resp) {
   if (req.objects().empty()) return absl::InvalidArgumentError("nothing to apply");
+  bool status_only = req.subresource() == "status";
+  if (!status_only && !req.subresource().empty()) {
+    return absl::InvalidArgumentError(
+        reef::StrCat("unknown subresource \"", req.subresource(), "\": only status is supported"));
+  }
   std::vector<v1::Object> objects(req.objects().begin(), req.objects().end());
   std::set<std::string> keys;
   for (v1::Object& o : objects) {
-    RETURN_IF_ERROR(Prepare(&o));
+    RETURN_IF_ERROR(status_only ? PrepareStatus(&o) : Prepare(&o));
     if (!keys.insert(store::ToString(KeyOf(o))).second) {
       return absl::InvalidArgumentError(
           reef::StrCat(manifest::DisplayName(o), ": appears twice in one apply"));
@@ -143,7 +179,8 @@ absl::Status ApiServiceImpl::DoApply(const v1::ApplyRequest& req, v1::ApplyRespo
   std::vector<v1::ApplyResult> results(objects.size());
   auto revision = store_->Update([&](store::Txn& txn) -> absl::Status {
     for (size_t i : order) {
-      ASSIGN_OR_RETURN(results[i], ApplyOne(txn, objects[i]));
+      ASSIGN_OR_RETURN(results[i], status_only ? ApplyStatusOne(txn, objects[i])
+                                               : ApplyOne(txn, objects[i]));
     }
     return req.dry_run() ? DryRunRollback() : absl::OkStatus();
   });
@@ -171,11 +208,13 @@ absl::Status ApiServiceImpl::DoDelete(const v1::DeleteRequest& req, v1::DeleteRe
 grpc::ServerUnaryReactor* ApiServiceImpl::Apply(grpc::CallbackServerContext* ctx,
                                                 const v1::ApplyRequest* req,
                                                 v1::ApplyResponse* resp) {
+  if (absl::Status s = RequireAdmin(*ctx, "apply"); !s.ok()) return Respond(ctx, s);
   return Respond(ctx, DoApply(*req, resp));
 }
 
 grpc::ServerUnaryReactor* ApiServiceImpl::Get(grpc::CallbackServerContext* ctx,
                                               const v1::GetRequest* req, v1::Object* resp) {
+  if (absl::Status s = RequireAdmin(*ctx, "get"); !s.ok()) return Respond(ctx, s);
   auto kind = RequestKind(req->kind());
   if (!kind.ok()) return Respond(ctx, kind.status());
   Key key{req->kind(), (*kind)->namespaced ? req->namespace_() : "", req->name()};
@@ -188,6 +227,7 @@ grpc::ServerUnaryReactor* ApiServiceImpl::Get(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* ApiServiceImpl::List(grpc::CallbackServerContext* ctx,
                                                const v1::ListRequest* req,
                                                v1::ListResponse* resp) {
+  if (absl::Status s = RequireAdmin(*ctx, "list"); !s.ok()) return Respond(ctx, s);
   auto kind = RequestKind(req->kind());
   if (!kind.ok()) return Respond(ctx, kind.status());
   auto selector = manifest::Selector::Parse(req->label_selector());
@@ -202,19 +242,27 @@ grpc::ServerUnaryReactor* ApiServiceImpl::List(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* ApiServiceImpl::Delete(grpc::CallbackServerContext* ctx,
                                                  const v1::DeleteRequest* req,
                                                  v1::DeleteResponse* resp) {
+  if (absl::Status s = RequireAdmin(*ctx, "delete"); !s.ok()) return Respond(ctx, s);
   return Respond(ctx, DoDelete(*req, resp));
 }
 
 grpc::ServerWriteReactor<v1::WatchEvent>* ApiServiceImpl::Watch(grpc::CallbackServerContext* ctx,
                                                                 const v1::WatchRequest* req) {
-  (void)ctx;
+  if (absl::Status s = RequireAdmin(*ctx, "watch"); !s.ok()) return RefuseStream<v1::WatchEvent>(s);
   return WatchReactor::Start(store_, *req);
+}
+
+grpc::ServerWriteReactor<v1::LogsChunk>* ApiServiceImpl::Logs(grpc::CallbackServerContext* ctx,
+                                                             const v1::LogsRequest* req) {
+  if (absl::Status s = RequireAdmin(*ctx, "logs"); !s.ok()) return RefuseStream<v1::LogsChunk>(s);
+  return LogsReactor::Start(store_, agents_, *req);
 }
 
 grpc::ServerUnaryReactor* ApiServiceImpl::Version(grpc::CallbackServerContext* ctx,
                                                   const v1::VersionRequest* req,
                                                   v1::VersionResponse* resp) {
   (void)req;
+  if (absl::Status s = RequireAdmin(*ctx, "version"); !s.ok()) return Respond(ctx, s);
   resp->set_version(kVersion);
   resp->set_git_commit(kGitCommit);
   resp->set_platform(kPlatform);

@@ -1,10 +1,12 @@
 #pragma once
 // ApiService: the API for people and tools, over the Store. Validates and defaults
 // every object, applies all-or-nothing, cascades deletes through ownerReferences,
-// and streams watches (watch_reactor.h).
+// and streams watches (watch_reactor.h). Every call needs the admin credential
+// (auth.h); the Do* methods below skip that check, for the controller's own use.
 
 #include <memory>
 
+#include "controller/agents/agent_hub.h"
 #include "controller/store/store.h"
 #include "reef/v1/api.grpc.pb.h"
 
@@ -12,7 +14,7 @@ namespace reef::controller {
 
 class ApiServiceImpl final : public reef::v1::ApiService::CallbackService {
  public:
-  explicit ApiServiceImpl(store::Store* store) : store_(store) {}
+  ApiServiceImpl(store::Store* store, AgentHub* agents) : store_(store), agents_(agents) {}
 
   grpc::ServerUnaryReactor* Apply(grpc::CallbackServerContext* ctx, const v1::ApplyRequest* req,
                                   v1::ApplyResponse* resp) override;
@@ -26,6 +28,8 @@ class ApiServiceImpl final : public reef::v1::ApiService::CallbackService {
                                                   const v1::WatchRequest* req) override;
   grpc::ServerUnaryReactor* Version(grpc::CallbackServerContext* ctx, const v1::VersionRequest* req,
                                     v1::VersionResponse* resp) override;
+  grpc::ServerWriteReactor<v1::LogsChunk>* Logs(grpc::CallbackServerContext* ctx,
+                                                const v1::LogsRequest* req) override;
 
   // The same operations without gRPC, for tests and for the controller's own use.
   absl::Status DoApply(const v1::ApplyRequest& req, v1::ApplyResponse* resp);
@@ -33,6 +37,7 @@ class ApiServiceImpl final : public reef::v1::ApiService::CallbackService {
 
  private:
   store::Store* store_;
+  AgentHub* agents_;  // relays logs from the nodes
 };
 
 // Resolves a kind name from a request ("Pod"), or InvalidArgument naming it.

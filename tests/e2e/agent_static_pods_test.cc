@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "tests/support/net_hosts.h"
 #include "tests/support/process.h"
 #include "tests/support/registry.h"
 
@@ -41,25 +42,7 @@ class AgentFixture {
   ~AgentFixture() {
     agent_.reset();
     // Containers outlive the agent by design: remove what this test started.
-    std::string runc_root;
-    for (const auto& e : std::filesystem::directory_iterator("/run/reef")) {
-      std::string root = e.path().string() + "/runc";
-      RunResult list = Run({"runc", "--root", root, "list", "-q"});
-      for (size_t pos = 0; pos < list.out.size();) {
-        size_t nl = list.out.find('\n', pos);
-        std::string id = list.out.substr(pos, nl - pos);
-        pos = nl == std::string::npos ? list.out.size() : nl + 1;
-        RunResult state = Run({"runc", "--root", root, "state", id});
-        if (Contains(state.out, data_)) Run({"runc", "--root", root, "delete", "-f", id});
-      }
-    }
-    RunResult mounts = Run({"/bin/sh", "-c", "grep -o ' " + data_ + "/[^ ]*' /proc/self/mounts"});
-    for (size_t pos = 0; pos < mounts.out.size();) {
-      size_t nl = mounts.out.find('\n', pos);
-      std::string m = mounts.out.substr(pos + 1, nl - pos - 1);
-      pos = nl == std::string::npos ? mounts.out.size() : nl + 1;
-      Run({"umount", "-l", m});
-    }
+    CleanUpAgent(data_, "/reef/n1");
   }
 
   RunResult Agent(const std::vector<std::string>& args) const {

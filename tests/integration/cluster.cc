@@ -8,9 +8,25 @@
 
 namespace reef::testing {
 
-Controller::Controller(const std::string& data_dir)
-    : process_(Process::Start({BinaryPath("reef-controller"), "--data-dir", data_dir, "--listen",
-                               "127.0.0.1:0"})) {
+namespace {
+
+std::vector<std::string> ControllerArgv(const std::string& data_dir, const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {BinaryPath("reef-controller"), "--data-dir", data_dir, "--listen",
+                                   "127.0.0.1:0"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return argv;
+}
+
+}  // namespace
+
+std::vector<std::string> ReefctlWithConfig(const std::string& config) {
+  return {BinaryPath("reefctl"), "--config", config};
+}
+
+EnvList IsolatedEnv() { return {{"HOME", "/nonexistent"}, {"REEF_SERVER", ""}, {"REEFCONFIG", ""}}; }
+
+Controller::Controller(const std::string& data_dir, const std::vector<std::string>& extra_args)
+    : data_dir_(data_dir), process_(Process::Start(ControllerArgv(data_dir, extra_args))) {
   auto line = process_.WaitForLine(
       [](const std::string& l) { return l.rfind("listening on ", 0) == 0; }, std::chrono::seconds(20));
   if (!line) {
@@ -20,15 +36,15 @@ Controller::Controller(const std::string& data_dir)
 }
 
 RunResult Controller::Ctl(const std::vector<std::string>& args, const std::string& stdin_data) const {
-  std::vector<std::string> argv = {BinaryPath("reefctl"), "--server", address_};
+  std::vector<std::string> argv = ReefctlWithConfig(admin_config());
   argv.insert(argv.end(), args.begin(), args.end());
-  return Run(argv, stdin_data, std::chrono::seconds(60), {{"HOME", "/nonexistent"}, {"REEF_SERVER", ""}});
+  return Run(argv, stdin_data, std::chrono::seconds(60), IsolatedEnv());
 }
 
 Process Controller::StartCtl(const std::vector<std::string>& args) const {
-  std::vector<std::string> argv = {BinaryPath("reefctl"), "--server", address_};
+  std::vector<std::string> argv = ReefctlWithConfig(admin_config());
   argv.insert(argv.end(), args.begin(), args.end());
-  return Process::Start(argv);
+  return Process::Start(argv, IsolatedEnv());
 }
 
 void Controller::Kill9() {
@@ -41,7 +57,8 @@ int Controller::Stop() {
   return process_.Wait(std::chrono::seconds(20));
 }
 
-TestCluster::TestCluster() : controller(std::make_unique<Controller>(dir.path() + "/data")) {}
+TestCluster::TestCluster(const std::vector<std::string>& controller_args)
+    : controller(std::make_unique<Controller>(dir.path() + "/data", controller_args)) {}
 
 std::string TestCluster::WriteFile(const std::string& name, const std::string& content) const {
   std::string path = dir.path() + "/" + name;

@@ -58,8 +58,10 @@ TEST_CASE("get -w -o yaml of one object, resuming after a controller restart") {
   // Restarting on the exact address: reef-controller takes --listen as given.
   Process restarted = Process::Start({BinaryPath("reef-controller"), "--data-dir", data, "--listen", address});
   REQUIRE_MESSAGE(restarted.WaitForLine(StartsWith("listening on"), kWait), restarted.Stderr());
-  RunResult r = Run({BinaryPath("reefctl"), "--server", address, "apply", "-f", "-"},
-                    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {v: '2'}\n");
+  std::vector<std::string> apply = ReefctlWithConfig(data + "/admin.conf");
+  apply.insert(apply.end(), {"apply", "-f", "-"});
+  RunResult r = Run(apply, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {v: '2'}\n",
+                    std::chrono::seconds(60), IsolatedEnv());
   REQUIRE_MESSAGE(r.exit_code == 0, r.err);
   auto line = watch.WaitForLine(StartsWith("  v: \"2\""), std::chrono::seconds(30));
   CHECK_MESSAGE(line, "watch output: ", watch.Output(), " stderr: ", watch.Stderr());

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -595,11 +596,15 @@ TEST_CASE("Node: roles, taints, conditions, addresses, resources, system info") 
   info->set_kubelet_version("v0.1.0");
 
   std::string out = DescribeObject(o, {}, kCreated);
-  CheckBlock(out, {"Name:               pi-1", "Labels:             kubernetes.io/arch=arm64",
+  // Roles between Name and Labels, as kubectl prints them.
+  CheckBlock(out, {"Name:               pi-1", "Roles:              edge,gateway",
+                   "Labels:             kubernetes.io/arch=arm64",
                    "                    node-role.kubernetes.io/edge=",
                    "                    node-role.kubernetes.io/gateway="});
   CHECK(out.find("Namespace:") == std::string::npos);
-  CheckBlock(out, {"Roles:              edge,gateway",
+  // Without the pods, no pod sections.
+  CHECK(out.find("Non-terminated Pods:") == std::string::npos);
+  CheckBlock(out, {"CreationTimestamp:  Thu, 03 Dec 2026 13:03:02 +0000",
                    "Taints:             node.reef.io/unreachable:NoExecute",
                    "                    dedicated=camera:NoSchedule",
                    "Unschedulable:      false", "Conditions:"});
@@ -634,6 +639,72 @@ TEST_CASE("Node: nothing reported yet") {
   CheckLine(out, "Addresses:          <none>");
   CheckLine(out, "Capacity:           <none>");
   CheckLine(out, "Allocatable:        <none>");
+}
+
+Object PodOn(std::string_view node, std::string_view ns, std::string_view name,
+             std::string_view phase = "Running") {
+  Object o;
+  reef::v1::Pod* pod = o.mutable_pod();
+  SetMeta(pod->mutable_metadata(), name, ns);
+  pod->mutable_spec()->set_node_name(std::string(node));
+  pod->mutable_status()->set_phase(std::string(phase));
+  return o;
+}
+
+void SetResources(reef::v1::Container* c, const std::map<std::string, std::string>& requests,
+                  const std::map<std::string, std::string>& limits) {
+  c->mutable_resources()->mutable_requests()->insert(requests.begin(), requests.end());
+  c->mutable_resources()->mutable_limits()->insert(limits.begin(), limits.end());
+}
+
+TEST_CASE("Node: the pods bound to it, their requests and limits against allocatable") {
+  Object node;
+  SetMeta(node.mutable_node()->mutable_metadata(), "pi-1");
+  auto& allocatable = *node.mutable_node()->mutable_status()->mutable_allocatable();
+  allocatable["cpu"] = "4";
+  allocatable["memory"] = "4Gi";
+  allocatable["ephemeral-storage"] = "10Gi";
+
+  Object web = PodOn("pi-1", "default", "web-1");
+  auto* spec = web.mutable_pod()->mutable_spec();
+  SetResources(spec->add_containers(), {{"cpu", "250m"}, {"memory", "64Mi"}},
+               {{"cpu", "500m"}, {"memory", "128Mi"}});
+  SetResources(spec->add_containers(), {{"cpu", "0.25"}, {"memory", "64Mi"}}, {});
+  // An init container asking for more than the app containers sets the pod's request.
+  Object db = PodOn("pi-1", "shop", "db");
+  spec = db.mutable_pod()->mutable_spec();
+  SetResources(spec->add_init_containers(), {{"cpu", "1"}}, {});
+  SetResources(spec->add_containers(), {{"cpu", "100m"}, {"memory", "256Mi"}}, {});
+  std::vector<Object> pods = {web, db, PodOn("pi-1", "default", "done", "Succeeded"),
+                              PodOn("pi-2", "default", "elsewhere")};
+
+  std::string out = DescribeNode(node, pods, {}, kCreated + absl::Minutes(5));
+  CheckBlock(out, {
+      "Non-terminated Pods:          (2 in total)",
+      "  Namespace                   Name     CPU Requests  CPU Limits  Memory Requests  "
+      "Memory Limits  Age",
+      "  ---------                   ----     ------------  ----------  ---------------  "
+      "-------------  ---",
+      "  default                     web-1    500m (12%)    500m (12%)  128Mi (3%)       "
+      "128Mi (3%)     5m",
+      "  shop                        db       1 (25%)       0 (0%)      256Mi (6%)       "
+      "0 (0%)         5m",
+      "Allocated resources:",
+      "  (Total limits may be over 100 percent, i.e., overcommitted.)",
+      "  Resource           Requests     Limits",
+      "  --------           --------     ------",
+      "  cpu                1500m (37%)  500m (12%)",
+      "  memory             384Mi (9%)   128Mi (3%)",
+      "  ephemeral-storage  0 (0%)       0 (0%)",
+      "Events:              <none>"});
+}
+
+TEST_CASE("Node: no pods bound to it") {
+  Object node;
+  SetMeta(node.mutable_node()->mutable_metadata(), "pi-1");
+  std::string out = DescribeNode(node, {PodOn("pi-2", "default", "elsewhere")}, {}, kCreated);
+  CheckLine(out, "Non-terminated Pods:          (0 in total)");
+  CheckLine(out, "  cpu                0 (0%)    0 (0%)");
 }
 
 // ---- Event and the events table -------------------------------------------------

@@ -212,5 +212,38 @@ TEST_CASE("Quantity rejects bad suffixes and exponents") {
   CHECK(Error("1\xff").find("quantity \"1\\377\"") == 0);
 }
 
+TEST_CASE("FormatQuantity spells computed values as Kubernetes canonicalizes them") {
+  using F = QuantityFormat;
+  CHECK(FormatQuantity(0, F::kDecimalSI) == "0");
+  CHECK(FormatQuantity(0, F::kBinarySI) == "0");
+  CHECK(FormatQuantity(1500, F::kDecimalSI) == "1500m");
+  CHECK(FormatQuantity(2000, F::kDecimalSI) == "2");
+  CHECK(FormatQuantity(1'500'000, F::kDecimalSI) == "1500");
+  CHECK(FormatQuantity(2'000'000, F::kDecimalSI) == "2k");
+  CHECK(FormatQuantity(-250, F::kDecimalSI) == "-250m");
+  const int64_t kMi = int64_t{1} << 20;
+  CHECK(FormatQuantity(64 * kMi * 1000, F::kBinarySI) == "64Mi");
+  CHECK(FormatQuantity(int64_t{8039364} * 1024 * 1000, F::kBinarySI) == "8039364Ki");
+  CHECK(FormatQuantity(1536 * kMi * 1000, F::kBinarySI) == "1536Mi");
+  CHECK(FormatQuantity(4 * 1024 * kMi * 1000, F::kBinarySI) == "4Gi");
+  // Below 1Ki, or not a whole number of bytes: decimal, as in Kubernetes.
+  CHECK(FormatQuantity(1536 * 1000, F::kBinarySI) == "1536");
+  CHECK(FormatQuantity(512 * 1000, F::kBinarySI) == "512");
+  CHECK(FormatQuantity(500, F::kBinarySI) == "500m");
+  CHECK(FormatQuantity(-64 * kMi * 1000, F::kBinarySI) == "-64Mi");
+  // The values round-trip.
+  CHECK(Q(FormatQuantity(1500, F::kDecimalSI)).MilliValue() == 1500);
+  CHECK(Q(FormatQuantity(1536 * kMi * 1000, F::kBinarySI)).Value() == 1536 * kMi);
+}
+
+TEST_CASE("FormatOf tells binary suffixes from decimal ones") {
+  CHECK(FormatOf(Q("64Mi")) == QuantityFormat::kBinarySI);
+  CHECK(FormatOf(Q("1Ki")) == QuantityFormat::kBinarySI);
+  CHECK(FormatOf(Q("64M")) == QuantityFormat::kDecimalSI);
+  CHECK(FormatOf(Q("250m")) == QuantityFormat::kDecimalSI);
+  CHECK(FormatOf(Q("1e3")) == QuantityFormat::kDecimalSI);
+  CHECK(FormatOf(Quantity()) == QuantityFormat::kDecimalSI);
+}
+
 }  // namespace
 }  // namespace reef::manifest
