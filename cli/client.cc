@@ -1,5 +1,6 @@
 #include "cli/client.h"
 
+#include <grpc/support/log.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -60,6 +61,17 @@ bool TcpReachable(const std::string& server, std::chrono::milliseconds timeout) 
   return reachable;
 }
 
+// gRPC logs failed TLS handshakes and the like on stderr; reefctl says what went
+// wrong in one line of its own. GRPC_VERBOSITY set brings gRPC's lines back.
+void QuietGrpcLogs() {
+  static const bool quiet = [] {
+    const char* verbosity = std::getenv("GRPC_VERBOSITY");
+    if (verbosity == nullptr || *verbosity == '\0') gpr_set_log_function([](gpr_log_func_args*) {});
+    return true;
+  }();
+  (void)quiet;
+}
+
 }  // namespace
 
 absl::StatusOr<ClientConfig> ResolveConfig(const GlobalOptions& options) {
@@ -87,6 +99,7 @@ absl::StatusOr<ClientConfig> ResolveConfig(const GlobalOptions& options) {
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const GlobalOptions& options) {
   ASSIGN_OR_RETURN(ClientConfig config, ResolveConfig(options));
+  QuietGrpcLogs();
   auto client = std::make_unique<Client>();
   client->config_ = config;
   client->timeout_seconds_ = options.request_timeout_seconds;

@@ -192,9 +192,7 @@ absl::Status PodManager::SyncPod(const DesiredPod& desired) {
       fresh.name = c.name();
       fresh.spec_hash = desired.spec_hash;
       fresh.id = ContainerId(key, desired.spec_hash, c.name(), 0);
-      if (absl::Status s = StartContainer(desired, c, fresh); !s.ok()) {
-        REEF_LOG(Warning) << "pod " << key << ": container " << c.name() << ": " << s.message();
-      }
+      NoteStartError(key, c.name(), StartContainer(desired, c, fresh));
       auto again = state_->Containers();
       if (again.ok()) {
         auto now = LatestAttempts(*again, key);
@@ -221,9 +219,7 @@ absl::Status PodManager::SyncPod(const DesiredPod& desired) {
         RETURN_IF_ERROR(state_->DeleteContainer(rec.id));
         REEF_LOG(Info) << "pod " << key << ": restarting " << c.name() << " (restart "
                        << next.restart_count << ")";
-        if (absl::Status s = StartContainer(desired, c, next); !s.ok()) {
-          REEF_LOG(Warning) << "pod " << key << ": container " << c.name() << ": " << s.message();
-        }
+        NoteStartError(key, c.name(), StartContainer(desired, c, next));
         auto again = state_->Containers();
         if (again.ok()) rec = LatestAttempts(*again, key)[c.name()];
       }
@@ -268,6 +264,18 @@ absl::Status PodManager::Observe(const DesiredPod& desired, ContainerRecord* rec
   return state_->PutContainer(*rec);
 }
 
+void PodManager::NoteStartError(const std::string& pod_key, const std::string& container, const absl::Status& s) {
+  const std::string key = reef::StrCat(pod_key, "/", container);
+  if (s.ok()) {
+    start_errors_.erase(key);
+    return;
+  }
+  // Said once, not on every pass: the pod's status carries it meanwhile.
+  std::string& last = start_errors_[key];
+  if (last != s.message()) REEF_LOG(Warning) << "pod " << pod_key << ": container " << container << ": " << s.message();
+  last = std::string(s.message());
+}
+
 absl::Status PodManager::StartContainer(const DesiredPod& desired, const Container& container,
                                         ContainerRecord record) {
   // A failed pull is retried after a growing pause (ImagePullBackOff).
@@ -306,8 +314,14 @@ absl::Status PodManager::StartContainer(const DesiredPod& desired, const Contain
   spec_options.annotations["io.reef.container"] = record.name;
   Pod pod = desired.pod;
   pod.mutable_spec()->set_host_network(true);  // until pod networking lands
-  ASSIGN_OR_RETURN(auto spec, runtime::BuildSpec(pod, container, spec_options));
-  RETURN_IF_ERROR(runtime::WriteSpec(dir + "/bundle", spec));
+  auto spec = runtime::BuildSpec(pod, container, spec_options);
+  if (!spec.ok()) {
+    // The kubelet's CreateContainerConfigError: the spec cannot be made into a container.
+    config_errors_[reef::StrCat(record.pod_key, "/", container.name())] = std::string(spec.status().message());
+    return spec.status();
+  }
+  config_errors_.erase(reef::StrCat(record.pod_key, "/", container.name()));
+  RETURN_IF_ERROR(runtime::WriteSpec(dir + "/bundle", *spec));
 
   std::string log = PodLogPath(options_.data_dir, record.pod_key, record.name);
   RETURN_IF_ERROR(MakeDirs(std::filesystem::path(log).parent_path().string(), 0755));
@@ -403,9 +417,14 @@ reef::v1::PodStatus PodManager::ComputeStatus(const DesiredPod& desired,
     if (rec == nullptr) {
       auto failure = pull_failures_.find(c.image());
       auto* w = cs->mutable_state()->mutable_waiting();
+      auto config = config_errors_.find(reef::StrCat(desired.pod.metadata().namespace_(), "/",
+                                                     desired.pod.metadata().name(), "/", c.name()));
       if (failure != pull_failures_.end()) {
         w->set_reason(failure->second.failures > 1 ? "ImagePullBackOff" : "ErrImagePull");
         w->set_message(failure->second.message);
+      } else if (config != config_errors_.end()) {
+        w->set_reason("CreateContainerConfigError");
+        w->set_message(config->second);
       } else {
         w->set_reason("ContainerCreating");
       }

@@ -85,6 +85,8 @@ class PodManager {
   // Reads the exit of a running attempt, if it ended; decides about a restart.
   absl::Status Observe(const DesiredPod& desired, ContainerRecord* record);
   absl::Status RemoveContainer(const ContainerRecord& record);
+  // Logs a failed start once per distinct message.
+  void NoteStartError(const std::string& pod_key, const std::string& container, const absl::Status& status);
   reef::v1::PodStatus ComputeStatus(const DesiredPod& desired,
                                     const std::vector<ContainerRecord>& records) const;
 
@@ -100,6 +102,10 @@ class PodManager {
   // Only touched by the sync thread.
   std::map<std::string, PullFailure> pull_failures_;  // by image reference
   std::map<std::string, Stopping> stopping_;          // by container id
+  // By "namespace/pod/container": why the last start failed, and why the container
+  // spec could not be built (CreateContainerConfigError).
+  std::map<std::string, std::string> start_errors_;
+  std::map<std::string, std::string> config_errors_;
 };
 
 // Where a pod's container writes its log (CRI format, rotated beside it).

@@ -32,8 +32,9 @@ absl::Status ValidateNodeName(const std::string& name) {
 
 absl::Status AgentServiceImpl::DoJoin(const v1::JoinRequest& req, v1::JoinResponse* resp,
                                       std::string* token_id) {
-  ASSIGN_OR_RETURN(JoinToken token, CheckJoinToken(*store_, req.token(), pki_->ca_sha256(), absl::Now()));
-  *token_id = token.id;
+  // The id names the token in the log, also when it is refused.
+  if (auto parsed = JoinToken::Parse(req.token()); parsed.ok()) *token_id = parsed->id;
+  RETURN_IF_ERROR(CheckJoinToken(*store_, req.token(), pki_->ca_sha256(), absl::Now()).status());
   RETURN_IF_ERROR(ValidateNodeName(req.node_name()));
   ASSIGN_OR_RETURN(pki::Certificate cert,
                    pki_->IssueNodeCertificate(req.node_name(), req.csr_pem(), options_.node_cert_validity));

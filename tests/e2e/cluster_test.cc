@@ -36,7 +36,9 @@ std::string ReadFile(const std::string& path) {
 // A controller on the hosts' bridge and one agent per host.
 class ClusterFixture {
  public:
-  explicit ClusterFixture(int agents, std::vector<std::string> controller_flags = {}) : hosts_(agents) {
+  // `hosts` network-namespace hosts, an agent started on the first `agents` of them.
+  explicit ClusterFixture(int agents, std::vector<std::string> controller_flags = {}, int hosts = 0)
+      : hosts_(std::max(agents, hosts)) {
     RequireBinary("runc", "runc");
     RequireBinary("skopeo", "skopeo");
     RequireBinary("nsenter", "util-linux");
@@ -237,6 +239,90 @@ TEST_CASE("cluster: a node cut off keeps its containers, is replaced after the e
   pods = f.Ctl({"get", "pods", "-o", "wide"}).out;
   CHECK_MESSAGE(Count(pods, "Running") == 2, pods);
   CHECK_MESSAGE(PodsOn(pods, "host0").size() == 2, pods);
+}
+
+TEST_CASE("cluster: a DaemonSet runs one pod per node, also on a node that joins later") {
+  ClusterFixture f(1, {}, 2);
+  f.WaitForCtl({"get", "nodes"}, [](const std::string& o) { return Count(o, " Ready ") == 1; });
+  RunResult applied = f.Ctl({"apply", "-f", "-"}, R"(apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: shipper}
+spec:
+  selector: {matchLabels: {app: shipper}}
+  template:
+    metadata: {labels: {app: shipper}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - {name: main, image: localhost/busybox:1, imagePullPolicy: Never, command: [sleep, "3600"]}
+)");
+  REQUIRE_MESSAGE(applied.exit_code == 0, applied.err);
+  f.WaitForCtl({"get", "pods", "-o", "wide"}, [](const std::string& o) {
+    return Count(o, "Running") == 1 && PodsOn(o, "host0").size() == 1;
+  });
+  f.StartAgent(1);
+  std::string pods = f.WaitForCtl({"get", "pods", "-o", "wide"}, [](const std::string& o) {
+    return Count(o, "Running") == 2 && PodsOn(o, "host1").size() == 1;
+  });
+  CHECK(PodsOn(pods, "host0").size() == 1);
+  f.WaitForCtl({"get", "ds"}, [](const std::string& o) { return Contains(o, "shipper"); });
+}
+
+TEST_CASE("cluster: changing the template rolls the Deployment within maxUnavailable, undo goes back") {
+  ClusterFixture f(2);
+  f.WaitForCtl({"get", "nodes"}, [](const std::string& o) { return Count(o, " Ready ") == 2; });
+  auto deployment = [](const std::string& value) {
+    return R"(apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 3
+  strategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: 1, maxSurge: 1}}
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: main
+        image: localhost/busybox:1
+        imagePullPolicy: Never
+        command: [sh, -c, 'echo version $VERSION; exec sleep 3600']
+        env: [{name: VERSION, value: ")" + value + R"("}]
+)";
+  };
+  REQUIRE(f.Ctl({"apply", "-f", "-"}, deployment("one")).exit_code == 0);
+  f.WaitForCtl({"get", "deploy", "web"}, [](const std::string& o) { return Contains(o, "3/3"); });
+  std::string before = f.Ctl({"get", "pods", "-o", "name"}).out;
+
+  REQUIRE(f.Ctl({"apply", "-f", "-"}, deployment("two")).exit_code == 0);
+  // Watch the rollout: never fewer than replicas - maxUnavailable pods Running.
+  int min_running = 3;
+  bool rolled = false;
+  for (auto end = std::chrono::steady_clock::now() + kWait; std::chrono::steady_clock::now() < end && !rolled;) {
+    std::string pods = f.Ctl({"get", "pods"}).out;
+    min_running = std::min(min_running, Count(pods, "Running"));
+    std::string status = f.Ctl({"rollout", "status", "deployment/web", "--watch=false"}).out;
+    rolled = Contains(status, "successfully rolled out");
+  }
+  CHECK_MESSAGE(rolled, f.Logs());
+  CHECK(min_running >= 2);
+  std::string after = f.Ctl({"get", "pods", "-o", "name"}).out;
+  for (std::istringstream names(before); !names.eof();) {
+    std::string name;
+    std::getline(names, name);
+    if (!name.empty()) CHECK_MESSAGE(!Contains(after, name), name << " survived the rollout");
+  }
+  std::string name = after.substr(after.find("pod/") + 4);
+  name = name.substr(0, name.find('\n'));
+  f.WaitForCtl({"logs", name}, [](const std::string& o) { return Contains(o, "version two"); });
+
+  RunResult undo = f.Ctl({"rollout", "undo", "deployment/web"});
+  CHECK_MESSAGE(undo.exit_code == 0, undo.err);
+  f.WaitForCtl({"rollout", "status", "deployment/web", "--watch=false"},
+               [](const std::string& o) { return Contains(o, "successfully rolled out"); });
+  std::string spec = f.Ctl({"get", "deploy", "web", "-o", "yaml"}).out;
+  CHECK(Contains(spec, "value: one"));
 }
 
 }  // namespace

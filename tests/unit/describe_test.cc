@@ -538,7 +538,7 @@ TEST_CASE("Secret: type and sizes, never the values") {
   CheckLine(out, "Events:  <none>");
 }
 
-TEST_CASE("Namespace: cluster-scoped, so no Namespace line; Status") {
+TEST_CASE("Namespace: cluster-scoped, so no Namespace line, and its Status") {
   Object o;
   SetMeta(o.mutable_namespace_()->mutable_metadata(), "edge");
   o.mutable_namespace_()->mutable_status()->set_phase("Active");
