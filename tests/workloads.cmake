@@ -20,3 +20,7 @@ target_link_libraries(unit_rollout PRIVATE reef_cli)
 reef_test(integration_workloads integration integration/workloads_test.cc integration/cluster.cc)
 target_link_libraries(integration_workloads PRIVATE reef_common)
 add_dependencies(integration_workloads reef-controller reefctl)
+
+# The controller's side of the agent streams (controller/agents).
+reef_test(unit_agent_hub unit unit/agent_hub_test.cc)
+target_link_libraries(unit_agent_hub PRIVATE reef_controller reef_manifest)

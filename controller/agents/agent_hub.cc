@@ -356,6 +356,7 @@ absl::Status AgentHub::RegisterNode(const v1::Hello& hello) {
 
 void AgentHub::WriteStatuses(const std::vector<std::pair<std::string, v1::StatusBatch>>& statuses) {
   int pods = 0;
+  const std::string now = FormatTimestamp(options_.clock->Now());
   auto written = options_.store->Update([&](store::Txn& txn) -> absl::Status {
     pods = 0;
     for (const auto& [node, batch] : statuses) {
@@ -372,6 +373,16 @@ void AgentHub::WriteStatuses(const std::vector<std::pair<std::string, v1::Status
           continue;
         }
         v1::PodStatus status = update.status();
+        // A condition's transition time moves only when its status flips (minReadySeconds
+        // counts from it); the agent does not keep it.
+        for (v1::PodCondition& c : *status.mutable_conditions()) {
+          c.set_last_transition_time(now);
+          for (const v1::PodCondition& old : pod->status().conditions()) {
+            if (old.type() == c.type() && old.status() == c.status() && !old.last_transition_time().empty()) {
+              c.set_last_transition_time(old.last_transition_time());
+            }
+          }
+        }
         // The scheduler's condition is the controller's to keep.
         for (const v1::PodCondition& c : pod->status().conditions()) {
           if (c.type() != "PodScheduled") continue;
@@ -387,7 +398,6 @@ void AgentHub::WriteStatuses(const std::vector<std::pair<std::string, v1::Status
       if (batch.has_node()) {
         auto stored = txn.Get(store::Key{"Node", "", node});
         if (!stored.ok()) continue;  // registered on the next Hello
-        const std::string now = FormatTimestamp(options_.clock->Now());
         v1::NodeStatus status = batch.node();
         for (v1::NodeCondition& c : *status.mutable_conditions()) {
           c.set_last_transition_time(now);

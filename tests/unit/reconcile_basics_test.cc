@@ -5,6 +5,7 @@
 
 #include "controller/reconcile/int_or_percent.h"
 #include "controller/reconcile/object_cache.h"
+#include "controller/reconcile/reconcilers.h"
 #include "controller/reconcile/template_hash.h"
 #include "controller/reconcile/work_queue.h"
 #include "controller/store/sqlite_store.h"
@@ -137,6 +138,19 @@ TEST_CASE("object cache: lists, follows writes at once, indexes controlled objec
                    }).ok());
   CHECK((*cache)->ControlledBy("rs-1").size() == 1);
   CHECK((*cache)->Get(store::Key{"Pod", "default", "before"}) == nullptr);
+}
+
+TEST_CASE("--controllers: *, NAME and -NAME, applied in order") {
+  CHECK(*ParseControllers("*") == AllLoops());
+  CHECK(ParseControllers("-*")->empty());
+  CHECK(ParseControllers("")->empty());
+  std::set<std::string> all_but = AllLoops();
+  all_but.erase("scheduler");
+  CHECK(*ParseControllers("*,-scheduler") == all_but);
+  CHECK(*ParseControllers("deployment, replicaset") == std::set<std::string>{"deployment", "replicaset"});
+  auto bad = ParseControllers("*,-bogus");
+  CHECK(!bad.ok());
+  CHECK(std::string(bad.status().message()).find("unknown controller \"bogus\"") != std::string::npos);
 }
 
 }  // namespace
