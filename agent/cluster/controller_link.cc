@@ -77,7 +77,7 @@ std::unique_ptr<ControllerLink> ControllerLink::Start(ControllerLinkOptions opti
 }
 
 ControllerLink::~ControllerLink() {
-  std::vector<std::thread> logs;
+  std::vector<LogThread> logs;
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -91,7 +91,7 @@ ControllerLink::~ControllerLink() {
     absl::MutexLock lock(&mu_);
     logs.swap(log_threads_);
   }
-  for (std::thread& t : logs) t.join();
+  for (LogThread& t : logs) t.thread.join();
 }
 
 std::map<std::string, v1::Pod> ControllerLink::DesiredPods() {
@@ -233,9 +233,23 @@ grpc::Status ControllerLink::Session() {
           if (it != log_cancels_.end()) *it->second = true;
           break;
         }
+        for (auto it = log_threads_.begin(); it != log_threads_.end();) {
+          if (!*it->done) {
+            ++it;
+            continue;
+          }
+          it->thread.join();
+          log_cancels_.erase(it->stream_id);
+          it = log_threads_.erase(it);
+        }
         auto cancel = std::make_shared<std::atomic<bool>>(false);
+        auto done = std::make_shared<std::atomic<bool>>(false);
         log_cancels_[request.stream_id()] = cancel;
-        log_threads_.emplace_back([this, request, cancel] { ServeLog(request, *cancel); });
+        std::thread t([this, request, cancel, done] {
+          ServeLog(request, *cancel);
+          *done = true;
+        });
+        log_threads_.push_back(LogThread{request.stream_id(), std::move(t), done});
         break;
       }
       default:

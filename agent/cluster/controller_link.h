@@ -94,7 +94,13 @@ class ControllerLink {
   std::string host_ip_ ABSL_GUARDED_BY(mu_);
   // Log relays by stream id: set to true to stop one.
   std::map<uint64_t, std::shared_ptr<std::atomic<bool>>> log_cancels_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::thread> log_threads_ ABSL_GUARDED_BY(mu_);
+  struct LogThread {
+    uint64_t stream_id;
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  // Joined when the next request comes (a joinable thread keeps its stack until then).
+  std::vector<LogThread> log_threads_ ABSL_GUARDED_BY(mu_);
 
   absl::Mutex write_mu_;  // one Write at a time on a gRPC stream
 

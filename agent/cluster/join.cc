@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <optional>
 
 #include "absl/synchronization/mutex.h"
 #include "agent/cluster/ca_fetch.h"
