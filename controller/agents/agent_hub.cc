@@ -28,6 +28,22 @@ Change MakeChange(Change::Type type, const v1::Object& object) {
   return c;
 }
 
+// Stamps each reported condition with `now` as its transition time, unless the stored
+// condition of that type had the same status: then its time stays (minReadySeconds
+// and `describe` count from it). Agents do not keep these times.
+template <typename Condition>
+void KeepTransitionTimes(const google::protobuf::RepeatedPtrField<Condition>& stored,
+                         google::protobuf::RepeatedPtrField<Condition>* reported, const std::string& now) {
+  for (Condition& c : *reported) {
+    c.set_last_transition_time(now);
+    for (const Condition& old : stored) {
+      if (old.type() == c.type() && old.status() == c.status() && !old.last_transition_time().empty()) {
+        c.set_last_transition_time(old.last_transition_time());
+      }
+    }
+  }
+}
+
 // Agents get no status: theirs is the truth for pods, and the rest has none.
 v1::Object ForAgent(const v1::Object& object) {
   v1::Object copy = object;
@@ -337,17 +353,9 @@ absl::Status AgentHub::RegisterNode(const v1::Hello& hello) {
     // The agent's labels (arch, os, hostname, --node-labels) win over stored ones of
     // the same key; labels set with `reefctl label` stay.
     for (const auto& [k, v] : hello.node().metadata().labels()) (*n->mutable_metadata()->mutable_labels())[k] = v;
-    // Conditions keep their transition times while their status holds.
     v1::NodeStatus status = hello.node().status();
-    for (v1::NodeCondition& c : *status.mutable_conditions()) {
-      c.set_last_heartbeat_time(now);
-      c.set_last_transition_time(now);
-      for (const v1::NodeCondition& old : n->status().conditions()) {
-        if (old.type() == c.type() && old.status() == c.status()) {
-          c.set_last_transition_time(old.last_transition_time());
-        }
-      }
-    }
+    KeepTransitionTimes(n->status().conditions(), status.mutable_conditions(), now);
+    for (v1::NodeCondition& c : *status.mutable_conditions()) c.set_last_heartbeat_time(now);
     *n->mutable_status() = std::move(status);
     return stored.ok() ? txn.Update(node).status() : txn.Create(node).status();
   });
@@ -373,16 +381,7 @@ void AgentHub::WriteStatuses(const std::vector<std::pair<std::string, v1::Status
           continue;
         }
         v1::PodStatus status = update.status();
-        // A condition's transition time moves only when its status flips (minReadySeconds
-        // counts from it); the agent does not keep it.
-        for (v1::PodCondition& c : *status.mutable_conditions()) {
-          c.set_last_transition_time(now);
-          for (const v1::PodCondition& old : pod->status().conditions()) {
-            if (old.type() == c.type() && old.status() == c.status() && !old.last_transition_time().empty()) {
-              c.set_last_transition_time(old.last_transition_time());
-            }
-          }
-        }
+        KeepTransitionTimes(pod->status().conditions(), status.mutable_conditions(), now);
         // The scheduler's condition is the controller's to keep.
         for (const v1::PodCondition& c : pod->status().conditions()) {
           if (c.type() != "PodScheduled") continue;
@@ -399,12 +398,11 @@ void AgentHub::WriteStatuses(const std::vector<std::pair<std::string, v1::Status
         auto stored = txn.Get(store::Key{"Node", "", node});
         if (!stored.ok()) continue;  // registered on the next Hello
         v1::NodeStatus status = batch.node();
+        KeepTransitionTimes(stored->node().status().conditions(), status.mutable_conditions(), now);
+        // Heartbeats renew the lease in memory; the stored time is the last Hello's.
         for (v1::NodeCondition& c : *status.mutable_conditions()) {
-          c.set_last_transition_time(now);
           for (const v1::NodeCondition& old : stored->node().status().conditions()) {
-            if (old.type() != c.type()) continue;
-            c.set_last_heartbeat_time(old.last_heartbeat_time());
-            if (old.status() == c.status()) c.set_last_transition_time(old.last_transition_time());
+            if (old.type() == c.type()) c.set_last_heartbeat_time(old.last_heartbeat_time());
           }
         }
         *stored->mutable_node()->mutable_status() = std::move(status);
