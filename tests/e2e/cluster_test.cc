@@ -117,6 +117,9 @@ class ClusterFixture {
   }
 
   const NetHosts& hosts() const { return hosts_; }
+  std::string ControllerLog() { return controller_->Stderr(); }
+  std::string AgentLog(int i) { return agents_.at(i)->Stderr(); }
+  bool AgentRunning(int i) { return agents_.at(i)->Running(); }
 
   // What agent i's box runs, as `reef-agent ps` shows it (local state, no controller).
   std::string AgentPs(int i) const {
@@ -323,6 +326,22 @@ spec:
                [](const std::string& o) { return Contains(o, "successfully rolled out"); });
   std::string spec = f.Ctl({"get", "deploy", "web", "-o", "yaml"}).out;
   CHECK(Contains(spec, "value: one"));
+}
+
+TEST_CASE("cluster: the agent renews its certificate before expiry and reconnects with it, no restart") {
+  ClusterFixture f(1, {"--node-cert-validity", "9s"});
+  f.WaitForCtl({"get", "nodes"}, [](const std::string& o) { return Count(o, " Ready ") == 1; });
+  // Renewed at two thirds of 9 s, twice; each time the stream comes back on the new
+  // certificate (the old one would be expired by the second renewal).
+  for (auto end = std::chrono::steady_clock::now() + kWait;
+       std::chrono::steady_clock::now() < end && Count(f.ControllerLog(), "renew: node \"host0\" has a new certificate") < 2;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  REQUIRE_MESSAGE(Count(f.ControllerLog(), "renew: node \"host0\" has a new certificate") >= 2, f.Logs());
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  CHECK(f.AgentRunning(0));
+  CHECK_MESSAGE(Count(f.AgentLog(0), "connected to the controller") >= 3, f.AgentLog(0));
+  f.WaitForCtl({"get", "nodes"}, [](const std::string& o) { return Count(o, " Ready ") == 1; });
 }
 
 }  // namespace
