@@ -11,6 +11,7 @@
 #include "agent/cluster/cert_renewer.h"
 #include "agent/cluster/controller_link.h"
 #include "agent/cluster/join.h"
+#include "agent/inspect.h"
 #include "agent/node.h"
 #include "agent/node_info.h"
 #include "agent/pods/pod_manager.h"
@@ -42,11 +43,6 @@ void Drain(int fd) {
   char buf[4096];
   while (read(fd, buf, sizeof buf) > 0) {
   }
-}
-
-int Fail(const absl::Status& s) {
-  std::cerr << "reef-agent: " << s.message() << "\n";
-  return 1;
 }
 
 // Waits up to `timeout` for a change in the manifest folder, a wake-up or a signal.

@@ -10,12 +10,13 @@
 #include "common/files.h"
 
 namespace reef::agent {
-namespace {
 
 int Fail(const absl::Status& s) {
   std::cerr << "reef-agent: " << s.message() << "\n";
   return 1;
 }
+
+namespace {
 
 std::string Age(const std::string& timestamp) {
   auto t = ParseTimestamp(timestamp);

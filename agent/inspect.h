@@ -10,6 +10,9 @@
 
 namespace reef::agent {
 
+// Prints "reef-agent: <message>" on stderr and returns 1, the exit code.
+int Fail(const absl::Status& status);
+
 int ImportImages(image::ImageStore& images, const std::vector<std::string>& files);
 int ListImages(image::ImageStore& images);
 int RemoveImage(image::ImageStore& images, const std::string& reference);

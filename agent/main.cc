@@ -10,15 +10,6 @@
 #include "agent/node_info.h"
 #include "common/version.h"
 
-namespace {
-
-int Fail(const absl::Status& s) {
-  std::cerr << "reef-agent: " << s.message() << "\n";
-  return 1;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   using namespace reef::agent;
   AgentOptions o;

@@ -26,13 +26,7 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 0.5
-  for root in /run/reef/*/runc; do
-    [ -d "$root" ] || continue
-    for id in $(runc --root "$root" list -q 2>/dev/null); do
-      runc --root "$root" state "$id" 2>/dev/null | grep -q "$WORK" && runc --root "$root" delete -f "$id" >/dev/null 2>&1 || true
-    done
-  done
-  grep -o " $WORK/[^ ]*" /proc/self/mounts | while read -r m; do umount -l "$m"; done || true
+  "$SRC/scripts/remove-containers.sh" "$WORK"
   for i in 0 1; do
     ip link del "rfv${SUFFIX}$i" 2>/dev/null || true
     ip netns del "reef-$SUFFIX-$i" 2>/dev/null || true

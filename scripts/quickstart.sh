@@ -28,19 +28,6 @@ stop_one() {  # NAME
 }
 stop() { stop_one reef-agent; stop_one reef-controller; }
 
-# Containers outlive the agent by design: clean removes the quickstart's own.
-remove_containers() {
-  for root in /run/reef/*/runc; do
-    [ -d "$root" ] || continue
-    for id in $(runc --root "$root" list -q 2>/dev/null); do
-      if runc --root "$root" state "$id" 2>/dev/null | grep -q "$STATE/"; then
-        runc --root "$root" delete -f "$id" >/dev/null 2>&1 || true
-      fi
-    done
-  done
-  grep -o " $STATE/[^ ]*" /proc/self/mounts | while read -r m; do umount -l "$m" || true; done
-}
-
 wait_for_line() {  # LOG PATTERN PIDFILE WHAT
   for _ in $(seq 300); do
     grep -q "$2" "$1" 2>/dev/null && return 0
@@ -58,7 +45,7 @@ wait_for_line() {  # LOG PATTERN PIDFILE WHAT
 
 case "${1:-start}" in
   stop) stop; exit 0 ;;
-  clean) stop; remove_containers; rm -rf "$STATE"; echo "quickstart: removed $STATE"; exit 0 ;;
+  clean) stop; scripts/remove-containers.sh "$STATE"; rm -rf "$STATE"; echo "quickstart: removed $STATE"; exit 0 ;;
   start) ;;
   *) echo "usage: $0 [start|stop|clean]" >&2; exit 2 ;;
 esac

@@ -7,6 +7,7 @@
 #include "absl/random/random.h"
 #include "agent/cluster/log_reader.h"
 #include "agent/pods/pod_manager.h"
+#include "api/manifest/object.h"
 #include "common/log.h"
 
 namespace reef::agent {
@@ -22,17 +23,20 @@ constexpr int kMaxReceiveBytes = 64 << 20;
 
 // "Pod default/web-1": the key of a controller object in AgentState.
 std::string ObjectKey(const v1::Object& o) {
-  const char* kind = o.has_pod() ? "Pod" : o.has_config_map() ? "ConfigMap" : o.has_secret() ? "Secret" : "Other";
-  const v1::ObjectMeta& meta = o.has_pod()          ? o.pod().metadata()
-                               : o.has_config_map() ? o.config_map().metadata()
-                                                    : o.secret().metadata();
-  return reef::StrCat(kind, " ", meta.namespace_(), "/", meta.name());
+  const manifest::KindInfo* kind = manifest::KindOf(o);
+  const v1::ObjectMeta& meta = manifest::Meta(o);
+  return reef::StrCat(kind ? std::string(kind->kind) : "Unknown", " ", meta.namespace_(), "/", meta.name());
+}
+
+// "namespace/name": how the sync loop keys pods.
+std::string PodKey(const v1::Pod& pod) {
+  return reef::StrCat(pod.metadata().namespace_(), "/", pod.metadata().name());
 }
 
 std::map<std::string, v1::Pod> PodsOf(const ControllerState& state) {
   std::map<std::string, v1::Pod> pods;
   for (const auto& [key, o] : state.objects) {
-    if (o.has_pod()) pods[reef::StrCat(o.pod().metadata().namespace_(), "/", o.pod().metadata().name())] = o.pod();
+    if (o.has_pod()) pods[PodKey(o.pod())] = o.pod();
   }
   return pods;
 }
@@ -278,9 +282,15 @@ absl::Status ControllerLink::Store(const ControllerMessage& m) {
     }
   }
   RETURN_IF_ERROR(options_.state->ApplyController(update));
-  ASSIGN_OR_RETURN(ControllerState stored, options_.state->Controller());
+  // The same update, applied to what the sync loop reads (no re-read of the table).
   absl::MutexLock lock(&mu_);
-  desired_ = PodsOf(stored);
+  if (update.replace_all) desired_.clear();
+  for (const std::string& key : update.deletes) {
+    if (key.rfind("Pod ", 0) == 0) desired_.erase(key.substr(4));
+  }
+  for (const auto& [key, o] : update.upserts) {
+    if (o.has_pod()) desired_[PodKey(o.pod())] = o.pod();
+  }
   return absl::OkStatus();
 }
 

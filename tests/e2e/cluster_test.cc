@@ -117,6 +117,9 @@ class ClusterFixture {
   }
 
   const NetHosts& hosts() const { return hosts_; }
+  void WaitForReadyNodes(int n) {
+    WaitForCtl({"get", "nodes"}, [n](const std::string& o) { return Count(o, " Ready ") == n; });
+  }
   std::string ControllerLog() { return controller_->Stderr(); }
   std::string AgentLog(int i) { return agents_.at(i)->Stderr(); }
   bool AgentRunning(int i) { return agents_.at(i)->Running(); }
@@ -210,7 +213,7 @@ TEST_CASE("cluster: two agents join with the token, a Deployment spreads over th
 
 TEST_CASE("cluster: a node cut off keeps its containers, is replaced after the eviction timeout, and heals") {
   ClusterFixture f(2, {"--node-lease-duration", "4s", "--pod-eviction-timeout", "6s"});
-  f.WaitForCtl({"get", "nodes"}, [](const std::string& o) { return Count(o, " Ready ") == 2; });
+  f.WaitForReadyNodes(2);
   RunResult applied = f.Ctl({"apply", "-f", "-"}, CounterDeployment(2));
   REQUIRE_MESSAGE(applied.exit_code == 0, applied.err);
   std::string pods = f.WaitForCtl({"get", "pods", "-o", "wide"}, [](const std::string& o) {
@@ -236,7 +239,7 @@ TEST_CASE("cluster: a node cut off keeps its containers, is replaced after the e
   CHECK_MESSAGE(Contains(box, "Running"), box);
 
   f.hosts().Heal(1);
-  f.WaitForCtl({"get", "nodes"}, [](const std::string& o) { return Count(o, " Ready ") == 2; });
+  f.WaitForReadyNodes(2);
   // The replaced copy goes from the box; the cluster still has exactly its 2 pods.
   f.WaitForAgentPs(1, [&](const std::string& o) { return !Contains(o, lost); });
   pods = f.Ctl({"get", "pods", "-o", "wide"}).out;
@@ -246,7 +249,7 @@ TEST_CASE("cluster: a node cut off keeps its containers, is replaced after the e
 
 TEST_CASE("cluster: a DaemonSet runs one pod per node, also on a node that joins later") {
   ClusterFixture f(1, {}, 2);
-  f.WaitForCtl({"get", "nodes"}, [](const std::string& o) { return Count(o, " Ready ") == 1; });
+  f.WaitForReadyNodes(1);
   RunResult applied = f.Ctl({"apply", "-f", "-"}, R"(apiVersion: apps/v1
 kind: DaemonSet
 metadata: {name: shipper}
@@ -273,7 +276,7 @@ spec:
 
 TEST_CASE("cluster: changing the template rolls the Deployment within maxUnavailable, undo goes back") {
   ClusterFixture f(2);
-  f.WaitForCtl({"get", "nodes"}, [](const std::string& o) { return Count(o, " Ready ") == 2; });
+  f.WaitForReadyNodes(2);
   auto deployment = [](const std::string& value) {
     return R"(apiVersion: apps/v1
 kind: Deployment
@@ -330,7 +333,7 @@ spec:
 
 TEST_CASE("cluster: the agent renews its certificate before expiry and reconnects with it, no restart") {
   ClusterFixture f(1, {"--node-cert-validity", "9s"});
-  f.WaitForCtl({"get", "nodes"}, [](const std::string& o) { return Count(o, " Ready ") == 1; });
+  f.WaitForReadyNodes(1);
   // Renewed at two thirds of 9 s, twice; each time the stream comes back on the new
   // certificate (the old one would be expired by the second renewal).
   for (auto end = std::chrono::steady_clock::now() + kWait;
@@ -341,7 +344,7 @@ TEST_CASE("cluster: the agent renews its certificate before expiry and reconnect
   std::this_thread::sleep_for(std::chrono::seconds(2));
   CHECK(f.AgentRunning(0));
   CHECK_MESSAGE(Count(f.AgentLog(0), "connected to the controller") >= 3, f.AgentLog(0));
-  f.WaitForCtl({"get", "nodes"}, [](const std::string& o) { return Count(o, " Ready ") == 1; });
+  f.WaitForReadyNodes(1);
 }
 
 }  // namespace
