@@ -3,11 +3,16 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <linux/magic.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 
+#include "absl/strings/ascii.h"
 #include "agent/cluster/cert_renewer.h"
 #include "agent/cluster/controller_link.h"
 #include "agent/cluster/join.h"
@@ -16,7 +21,11 @@
 #include "agent/node_info.h"
 #include "agent/pods/pod_manager.h"
 #include "agent/pods/static_pods.h"
+#include "agent/metrics/collector.h"
+#include "agent/metrics/pod_cgroups.h"
+#include "agent/probes/prober.h"
 #include "agent/runtime/runc_runtime.h"
+#include "agent/volumes/host_mounts.h"
 #include "agent/runtime/subprocess.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -99,6 +108,53 @@ absl::StatusOr<NodeConfig> MakeNodeConfig(const AgentOptions& o) {
   return config;
 }
 
+// Secrets stay in memory: a tmpfs of our own unless the folder already is on one (/run
+// is, on most systems).
+absl::Status PrepareMemoryDir(const std::string& dir) {
+  RETURN_IF_ERROR(MakeDirs(dir, 0700));
+  struct statfs fs = {};
+  if (statfs(dir.c_str(), &fs) != 0) return ErrnoStatus(reef::StrCat("statfs ", dir), errno);
+  if (fs.f_type == TMPFS_MAGIC) return absl::OkStatus();
+  return volumes::MountTmpfs(dir, MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64m,mode=0700");
+}
+
+// The node's pod CIDR: --pod-cidr, else the controller's (Welcome, kept on disk for
+// starts without a link), else, standalone, a default. Empty: not known yet.
+std::string PodCidr(const AgentOptions& o, ControllerLink* link, const NodePaths& paths) {
+  if (!o.pod_cidr.empty()) return o.pod_cidr;
+  if (link != nullptr) {
+    std::string from_controller = link->PodCidr();
+    if (!from_controller.empty()) {
+      (void)WriteFileAtomic(paths.pod_cidr_file(), from_controller + "\n", 0644);
+      return from_controller;
+    }
+  }
+  if (auto kept = ReadFileLimited(paths.pod_cidr_file(), 256); kept.ok() && !kept->empty()) {
+    return std::string(absl::StripAsciiWhitespace(*kept));
+  }
+  return link != nullptr ? "" : std::string(kStandalonePodCidr);
+}
+
+// Opens the pod network once the CIDR is known. False after a failure to open it,
+// which is worth a pause before the next try (it was logged).
+bool OpenPodNetwork(const AgentOptions& o, ControllerLink* link, const NodePaths& paths, PodManager& pods) {
+  const std::string cidr = PodCidr(o, link, paths);
+  if (cidr.empty()) return true;  // the controller's Welcome brings it
+  network::NetworkOptions no;
+  no.cni_bin_dir = o.cni_bin_dir;
+  no.state_dir = paths.network_state();
+  no.netns_prefix = paths.netns_prefix();
+  no.subnet = cidr;
+  auto net = network::PodNetwork::Open(std::move(no));
+  if (!net.ok()) {
+    REEF_LOG(Error) << "pod network: " << net.status().message();
+    return false;
+  }
+  REEF_LOG(Info) << "pod network " << cidr << " ready";
+  pods.SetPodNetwork(std::move(*net));
+  return true;
+}
+
 void ImportImages(image::ImageStore& images, const std::string& folder) {
   for (const auto& r : images.ImportFolder(folder)) {
     if (r.images.ok()) {
@@ -115,7 +171,13 @@ absl::StatusOr<Machinery> OpenMachinery(const AgentOptions& o, bool with_runtime
   NodePaths paths{o.data_dir, o.node_name};
   RETURN_IF_ERROR(MakeDirs(o.data_dir, 0700));
   Machinery m;
-  ASSIGN_OR_RETURN(m.state, AgentState::Open(paths.state_db()));
+  std::string secrets_db;
+  if (with_runtime) {
+    // Only the running agent holds Secrets; the inspecting subcommands need none.
+    secrets_db = paths.secrets_db();
+    RETURN_IF_ERROR(PrepareMemoryDir(paths.memory_dir()));
+  }
+  ASSIGN_OR_RETURN(m.state, AgentState::Open(paths.state_db(), secrets_db));
   ASSIGN_OR_RETURN(m.snapshotter, image::Snapshotter::Open(paths.snapshots()));
   image::ImageStoreOptions io;
   io.root = paths.images();
@@ -155,14 +217,20 @@ int RunAgent(AgentOptions o) {
   if (!o.images_dir.empty()) ImportImages(*m->images, o.images_dir);
 
   NodePaths paths{o.data_dir, o.node_name};
+  auto prober = probes::NewProber(m->runtime.get());
+  probes::ProbeManager probe_manager({&Clock::Real(), prober.get(), Wake});
   PodManagerOptions pmo;
   pmo.data_dir = o.data_dir;
   pmo.cgroup_parent = paths.cgroup_parent();
+  pmo.bundles_dir = paths.bundles();
+  pmo.probes = &probe_manager;
   PodManager pods(pmo, m->state.get(), m->images.get(), m->runtime.get());
   if (absl::Status s = pods.Recover(); !s.ok()) return Fail(s);
 
   // In a cluster: the link to the controller and the certificate's renewal.
   std::unique_ptr<NodeDescriber> describer;
+  // Usage figures for `reefctl top`, on every heartbeat (only the link's thread uses it).
+  metrics::MetricsCollector collector;
   std::unique_ptr<ControllerLink> link;
   std::unique_ptr<CertRenewer> renewer;
   if (!o.server.empty()) {
@@ -175,6 +243,19 @@ int RunAgent(AgentOptions o) {
     lo.describe_node = [d = describer.get()] { return d->Describe(); };
     lo.credentials = [dir = o.data_dir] { return LoadNodeCredentials(dir); };
     lo.desired_changed = Wake;
+    auto fill_heartbeat = [&collector, &pods, state = m->state.get(), node = o.node_name](v1::Heartbeat* hb) {
+      auto records = state->Pods();
+      auto containers = state->Containers();
+      if (!records.ok() || !containers.ok()) return;
+      // The controller's pods only: static pods are not in its API.
+      std::erase_if(*records, [](const PodRecord& p) { return p.source != "controller"; });
+      auto cgroups = metrics::PodCgroupsFor(*records, *containers,
+                                            [&pods](const std::string& key) { return pods.PodCgroup(key); });
+      collector.Collect(node, cgroups, hb->mutable_node_metrics(), hb->mutable_pod_metrics());
+    };
+    v1::Heartbeat primer;  // CPU is a rate: the first collection only sets the baseline
+    fill_heartbeat(&primer);
+    lo.fill_heartbeat = std::move(fill_heartbeat);
     link = ControllerLink::Start(std::move(lo));
     CertRenewerOptions ro;
     ro.server = o.server;
@@ -196,7 +277,13 @@ int RunAgent(AgentOptions o) {
   std::cout << "reef-agent ready: node " << o.node_name << std::endl;
   std::vector<std::string> last_errors;
   bool busy = false;
+  absl::Time next_network_try = absl::InfinitePast();
   do {
+    // A failed open (e.g. plugins missing) is retried now and then, not every pass.
+    if (!pods.has_pod_network() && absl::Now() >= next_network_try &&
+        !OpenPodNetwork(o, link.get(), paths, pods)) {
+      next_network_try = absl::Now() + absl::Seconds(10);
+    }
     std::map<std::string, DesiredPod> desired;
     if (link) {
       for (auto& [key, pod] : link->DesiredPods()) {
@@ -217,7 +304,7 @@ int RunAgent(AgentOptions o) {
         desired[key] = DesiredPod{sp.pod, reef::StrCat("static:", sp.source), sp.spec_hash};
       }
     }
-    pods.SetDesired(std::move(desired));
+    pods.SetDesired(std::move(desired), link ? link->ConfigObjects() : nullptr);
     // Stops in progress are looked at often, so that a container that exits on
     // SIGTERM is cleaned up (and its replacement started) without a second's delay.
     busy = pods.SyncOnce();

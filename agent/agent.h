@@ -24,7 +24,13 @@ struct AgentOptions {
   std::string token;       // a join token, used once: while no node certificate exists
   std::string node_labels;      // "k=v,k2=v2"
   std::string system_reserved = std::string(kDefaultSystemReserved);
+  std::string pod_cidr;  // empty: the controller's, or kStandalonePodCidr standalone
+  std::string cni_bin_dir = "/usr/lib/cni";
 };
+
+// Pod addresses of a standalone box (no controller to hand out a CIDR), as Podman's
+// default network.
+inline constexpr char kStandalonePodCidr[] = "10.88.0.0/24";
 
 // The node-local pieces every command needs.
 struct Machinery {

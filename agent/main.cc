@@ -8,6 +8,7 @@
 #include "agent/agent.h"
 #include "agent/inspect.h"
 #include "agent/node_info.h"
+#include "common/strings.h"
 #include "common/version.h"
 
 int main(int argc, char** argv) {
@@ -25,6 +26,10 @@ int main(int argc, char** argv) {
   app.add_option("--node-labels", o.node_labels, "labels for this node: k=v,k2=v2");
   app.add_option("--system-reserved", o.system_reserved, "kept away from pods: cpu=100m,memory=128Mi")
       ->default_str(std::string(kDefaultSystemReserved));
+  app.add_option("--pod-cidr", o.pod_cidr,
+                 reef::StrCat("pod addresses on this node (default: the controller's, or ", kStandalonePodCidr,
+                              " standalone)"));
+  app.add_option("--cni-bin-dir", o.cni_bin_dir, "where the CNI plugins are")->capture_default_str();
   app.fallthrough();
 
   bool version = false;

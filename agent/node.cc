@@ -10,9 +10,13 @@
 
 namespace reef::agent {
 
-std::string NodePaths::runc_root() const {
+std::string NodePaths::volatile_dir() const {
   // Keyed by the data dir, which is unique per agent on a machine.
-  return reef::StrCat("/run/reef/", std::hash<std::string>{}(data_dir) % 100000000, "/runc");
+  return reef::StrCat("/run/reef/", std::hash<std::string>{}(data_dir) % 100000000);
+}
+
+std::string NodePaths::netns_prefix() const {
+  return reef::StrCat("reef-", std::hash<std::string>{}(data_dir) % 100000000, "-");
 }
 
 std::string DefaultNodeName() {

@@ -15,8 +15,21 @@ struct NodePaths {
   std::string images() const { return data_dir + "/images"; }
   std::string snapshots() const { return data_dir + "/snapshots"; }
   std::string monitors() const { return data_dir + "/monitors"; }
-  // runc's state belongs on tmpfs: it means nothing after a reboot.
-  std::string runc_root() const;
+  // Under /run, keyed by the data dir: runc's state (it means nothing after a
+  // reboot) and memory_dir().
+  std::string volatile_dir() const;
+  std::string runc_root() const { return volatile_dir() + "/runc"; }
+  // A tmpfs of the agent's (unless /run is one already): what must never reach the
+  // flash. The Secrets the controller sent, and the containers' OCI bundles (their env
+  // may hold Secrets' values).
+  std::string memory_dir() const { return volatile_dir() + "/memory"; }
+  std::string secrets_db() const { return memory_dir() + "/secrets.db"; }
+  std::string bundles() const { return memory_dir() + "/bundles"; }
+  // Pod networking: CNI state on disk, and the prefix of this agent's netns names.
+  std::string network_state() const { return data_dir + "/network"; }
+  std::string netns_prefix() const;
+  // The pod CIDR the controller gave this node, kept for starts without a link.
+  std::string pod_cidr_file() const { return data_dir + "/pod-cidr"; }
   std::string cgroup_parent() const { return "/reef/" + node_name; }
 };
 

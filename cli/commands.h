@@ -31,11 +31,12 @@ void SetupDrain(CLI::App& root, CommandContext& ctx);
 void SetupScale(CLI::App& root, CommandContext& ctx);
 void SetupRollout(CLI::App& root, CommandContext& ctx);
 void SetupLogs(CLI::App& root, CommandContext& ctx);
+void SetupTop(CLI::App& root, CommandContext& ctx);
 
 inline constexpr CommandSetup kCommands[] = {SetupApply, SetupGet, SetupDescribe, SetupDelete,
                                              SetupVersion, SetupToken, SetupLabel, SetupCordon,
                                              SetupUncordon, SetupDrain, SetupScale, SetupRollout,
-                                             SetupLogs};
+                                             SetupLogs, SetupTop};
 
 // Prints "error: <message>" (each line of a multi-line message) and returns 1.
 int PrintError(const absl::Status& status);

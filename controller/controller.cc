@@ -57,8 +57,11 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(const ControllerOp
   AgentHubOptions hub;
   hub.store = c->store_.get();
   hub.lease = options.node_lease_duration;
+  if (!options.cluster_cidr.empty()) RETURN_IF_ERROR(ValidateClusterCidr(options.cluster_cidr));
+  hub.cluster_cidr = options.cluster_cidr;
   // Four heartbeats per lease, as the kubelet's 10 s in a 40 s lease.
-  hub.heartbeat = std::min(absl::Seconds(10), options.node_lease_duration / 4);
+  const absl::Duration heartbeat = std::min(absl::Seconds(10), options.node_lease_duration / 4);
+  hub.heartbeat = heartbeat;
   hub.renew_lease = [leases = c->leases_.get()](const std::string& node, absl::Time at) { leases->Renew(node, at); };
   ASSIGN_OR_RETURN(c->hub_, AgentHub::Start(std::move(hub)));
   ClusterPkiOptions pki_options{options.data_dir + "/pki", options.tls_sans};
@@ -68,9 +71,12 @@ absl::StatusOr<std::unique_ptr<Controller>> Controller::Start(const ControllerOp
   }
   ASSIGN_OR_RETURN(c->pki_, ClusterPki::LoadOrCreate(pki_options));
   ASSIGN_OR_RETURN(c->node_token_path_, EnsureNodeToken(*c->store_, options.data_dir, c->pki_->ca_sha256()));
-  c->api_ = std::make_unique<ApiServiceImpl>(c->store_.get(), c->hub_.get());
+  // Figures older than three heartbeats are not served: the agent stopped measuring.
+  c->metrics_ = std::make_unique<MetricsCache>(&Clock::Real(), 3 * heartbeat);
+  c->api_ = std::make_unique<ApiServiceImpl>(c->store_.get(), c->hub_.get(), c->metrics_.get());
   c->agent_ = std::make_unique<AgentServiceImpl>(c->store_.get(), c->pki_.get(),
-                                                 AgentServiceOptions{options.node_cert_validity}, c->hub_.get());
+                                                 AgentServiceOptions{options.node_cert_validity, c->metrics_.get()},
+                                                 c->hub_.get());
 
   grpc::ServerBuilder builder;
   int port = 0;

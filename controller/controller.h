@@ -10,6 +10,7 @@
 
 #include "controller/pki/cluster_pki.h"
 #include "controller/agents/agent_hub.h"
+#include "controller/agents/pod_cidr.h"
 #include "controller/reconcile/node_leases.h"
 #include "controller/reconcile/reconcilers.h"
 #include "controller/server/agent_service.h"
@@ -33,6 +34,8 @@ struct ControllerOptions {
   absl::Duration pod_eviction_timeout = absl::Minutes(5);
   // Which control loops run (reconcile::ParseControllers): "*" all, "-*" none.
   std::string controllers = "*";
+  // Cut into a /24 per node for its pods (see agents/pod_cidr.h); empty: none.
+  std::string cluster_cidr = kDefaultClusterCidr;
 };
 
 class Controller {
@@ -63,6 +66,8 @@ class Controller {
   std::unique_ptr<reconcile::Reconcilers> reconcilers_;
   // Agents' streams route through it; it outlives the server that carries them.
   std::unique_ptr<AgentHub> hub_;
+  // The agents' heartbeats fill it; ApiService.Top reads it. In memory only.
+  std::unique_ptr<MetricsCache> metrics_;
   std::unique_ptr<ClusterPki> pki_;
   std::unique_ptr<ApiServiceImpl> api_;
   std::unique_ptr<AgentServiceImpl> agent_;

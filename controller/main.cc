@@ -59,6 +59,9 @@ int main(int argc, char** argv) {
                  "control loops to run: * (all), NAME, -NAME, comma-separated (replicaset, "
                  "deployment, daemonset, scheduler, nodelifecycle, garbagecollector)")
       ->capture_default_str();
+  app.add_option("--cluster-cidr", options.cluster_cidr,
+                 "pod addresses: each node gets a /24 of this for its pods (\"\" for none)")
+      ->capture_default_str();
   bool version = false;
   app.add_flag("--version", version, "print the version and exit");
   CLI11_PARSE(app, argc, argv);

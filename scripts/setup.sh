@@ -10,11 +10,13 @@ BUILD_PACKAGES=(
   libyaml-cpp-dev libsqlite3-dev libcurl4-openssl-dev libarchive-dev libssl-dev
   nlohmann-json3-dev libcli11-dev doctest-dev
 )
-# The agent's runtime, and what the tests use: a real registry, image tools, a tiny
+# The agent's runtime (runc, the CNI plugins and iptables for pod networks), and what
+# the tests use: a real registry, image tools, curl, a tiny
 # static busybox for test images.
 RUNTIME_PACKAGES=(
   runc crun busybox-static docker-registry skopeo umoci apache2-utils jq openssl python3
   sqlite3 procps iproute2 ca-certificates
+  containernetworking-plugins iptables curl util-linux
 )
 
 missing=()

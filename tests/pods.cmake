@@ -14,3 +14,11 @@ if(TARGET reef-agent)
   target_link_libraries(cluster_e2e PRIVATE reef_image reef_unpack LibArchive::LibArchive)
   add_dependencies(cluster_e2e reef-agent reef-monitor reef-controller reefctl)
 endif()
+
+# Real workloads end to end: pod networks (CNI), volumes, ConfigMaps and Secrets,
+# probes, init containers, teardown after a crash, `reefctl top`.
+if(TARGET reef-agent)
+  reef_test(workloads_e2e e2e e2e/pod_workloads_test.cc integration/cluster.cc support/registry.cc)
+  target_link_libraries(workloads_e2e PRIVATE reef_image reef_unpack LibArchive::LibArchive)
+  add_dependencies(workloads_e2e reef-agent reef-monitor reef-controller reefctl)
+endif()

@@ -22,5 +22,5 @@ target_link_libraries(integration_workloads PRIVATE reef_common)
 add_dependencies(integration_workloads reef-controller reefctl)
 
 # The controller's side of the agent streams (controller/agents).
-reef_test(unit_agent_hub unit unit/agent_hub_test.cc)
+reef_test(unit_agent_hub unit unit/agent_hub_test.cc unit/pod_cidr_test.cc)
 target_link_libraries(unit_agent_hub PRIVATE reef_controller reef_manifest)

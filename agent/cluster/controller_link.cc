@@ -33,6 +33,18 @@ std::string PodKey(const v1::Pod& pod) {
   return reef::StrCat(pod.metadata().namespace_(), "/", pod.metadata().name());
 }
 
+bool IsConfigKey(const std::string& key) {
+  return key.rfind("ConfigMap ", 0) == 0 || key.rfind("Secret ", 0) == 0;
+}
+
+ControllerLink::ObjectMap ConfigOf(const ControllerState& state) {
+  ControllerLink::ObjectMap config;
+  for (const auto& [key, o] : state.objects) {
+    if (IsConfigKey(key)) config[key] = o;
+  }
+  return config;
+}
+
 std::map<std::string, v1::Pod> PodsOf(const ControllerState& state) {
   std::map<std::string, v1::Pod> pods;
   for (const auto& [key, o] : state.objects) {
@@ -72,6 +84,7 @@ std::unique_ptr<ControllerLink> ControllerLink::Start(ControllerLinkOptions opti
   if (auto stored = link->options_.state->Controller(); stored.ok()) {
     absl::MutexLock lock(&link->mu_);
     link->desired_ = PodsOf(*stored);
+    link->config_ = std::make_shared<const ObjectMap>(ConfigOf(*stored));
   } else {
     REEF_LOG(Error) << "read the controller's last word from agent state: " << stored.status().message();
   }
@@ -101,6 +114,16 @@ ControllerLink::~ControllerLink() {
 std::map<std::string, v1::Pod> ControllerLink::DesiredPods() {
   absl::MutexLock lock(&mu_);
   return desired_;
+}
+
+std::shared_ptr<const ControllerLink::ObjectMap> ControllerLink::ConfigObjects() {
+  absl::MutexLock lock(&mu_);
+  return config_;
+}
+
+std::string ControllerLink::PodCidr() {
+  absl::MutexLock lock(&mu_);
+  return pod_cidr_;
 }
 
 bool ControllerLink::connected() {
@@ -208,6 +231,7 @@ grpc::Status ControllerLink::Session() {
         absl::MutexLock lock(&mu_);
         welcomed_ = true;
         heartbeat_ = std::max(absl::Seconds(1), absl::Seconds(m.welcome().heartbeat_seconds()));
+        pod_cidr_ = m.welcome().pod_cidr();
         last_node_status_ = node.status();
         has_sent_node_status_ = true;
         wake_.SignalAll();
@@ -285,12 +309,16 @@ absl::Status ControllerLink::Store(const ControllerMessage& m) {
   // The same update, applied to what the sync loop reads (no re-read of the table).
   absl::MutexLock lock(&mu_);
   if (update.replace_all) desired_.clear();
+  auto config = std::make_shared<ObjectMap>(update.replace_all ? ObjectMap{} : *config_);
   for (const std::string& key : update.deletes) {
     if (key.rfind("Pod ", 0) == 0) desired_.erase(key.substr(4));
+    config->erase(key);
   }
   for (const auto& [key, o] : update.upserts) {
     if (o.has_pod()) desired_[PodKey(o.pod())] = o.pod();
+    if (IsConfigKey(key)) (*config)[key] = o;
   }
+  config_ = std::move(config);
   return absl::OkStatus();
 }
 
@@ -316,6 +344,7 @@ void ControllerLink::Heartbeats() {
     }
     AgentMessage beat;
     beat.mutable_heartbeat();
+    if (options_.fill_heartbeat) options_.fill_heartbeat(beat.mutable_heartbeat());
     Write(beat);
     SendNodeStatusIfChanged();
   }
@@ -346,9 +375,10 @@ void ControllerLink::ReportStatus(const std::vector<PodRecord>& pods) {
     for (const PodRecord& p : pods) {
       if (p.source != "controller") continue;
       v1::PodStatus status = p.pod.status();
-      // Pods share the node's network until pod networking lands.
+      // The node's address, as the agent told the controller; a pod on the node's
+      // network has it as its IP too (the others have their own, from the sync loop).
       status.set_host_ip(host_ip_);
-      status.set_pod_ip(host_ip_);
+      if (p.pod.spec().host_network()) status.set_pod_ip(host_ip_);
       std::string wire;
       status.SerializeToString(&wire);  // PodStatus has no maps: the bytes are stable
       std::string& sent = sent_status_[p.key];

@@ -39,6 +39,9 @@ struct ControllerLinkOptions {
   std::function<absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>()> credentials;
   // Called after the controller's pods changed in AgentState (wakes the sync loop).
   std::function<void()> desired_changed;
+  // Called on the heartbeat thread before each heartbeat is sent, to add to it (the
+  // resource usage for `reefctl top`). Optional; should take milliseconds, not seconds.
+  std::function<void(v1::Heartbeat*)> fill_heartbeat;
   absl::Duration min_backoff = absl::Seconds(1);
   absl::Duration max_backoff = absl::Seconds(60);
 };
@@ -52,6 +55,14 @@ class ControllerLink {
 
   // The pods the controller wants on this node, by "namespace/name", as stored.
   std::map<std::string, v1::Pod> DesiredPods();
+
+  // The ConfigMaps and Secrets those pods reference, by "Kind namespace/name", as
+  // stored. Shared and never changed in place: each update swaps in a new map.
+  using ObjectMap = std::map<std::string, v1::Object>;
+  std::shared_ptr<const ObjectMap> ConfigObjects();
+
+  // The node's pod CIDR from the controller's Welcome; empty before the first one.
+  std::string PodCidr();
 
   // Sends the status of the controller's pods that changed since last sent (all of
   // them after a reconnect). Called after each sync pass.
@@ -87,6 +98,8 @@ class ControllerLink {
   bool welcomed_ ABSL_GUARDED_BY(mu_) = false;
   absl::Duration heartbeat_ ABSL_GUARDED_BY(mu_) = absl::Seconds(10);
   std::map<std::string, v1::Pod> desired_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const ObjectMap> config_ ABSL_GUARDED_BY(mu_) = std::make_shared<ObjectMap>();
+  std::string pod_cidr_ ABSL_GUARDED_BY(mu_);
   // What the controller has of each pod's status on this connection.
   std::map<std::string, std::string> sent_status_ ABSL_GUARDED_BY(mu_);
   v1::NodeStatus last_node_status_ ABSL_GUARDED_BY(mu_);

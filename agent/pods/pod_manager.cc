@@ -1,14 +1,16 @@
 #include "agent/pods/pod_manager.h"
 
-#include <openssl/evp.h>
 #include <signal.h>
 
 #include <algorithm>
 #include <filesystem>
 
-#include "absl/strings/escaping.h"
 #include "agent/image/overlay.h"
+#include "agent/pods/pod_status.h"
+#include "agent/runtime/cgroups.h"
 #include "agent/runtime/oci_spec.h"
+#include "agent/volumes/env_resolve.h"
+#include "agent/volumes/container_mounts.h"
 #include "common/files.h"
 #include "common/log.h"
 
@@ -22,14 +24,6 @@ using runtime::ExitRecord;
 
 // How long a SIGKILLed container may take to be reaped and recorded.
 constexpr absl::Duration kKillTimeout = absl::Seconds(10);
-
-std::string ShortHash(const std::string& text, size_t n) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), len))
-      .substr(0, n);
-}
 
 image::PullPolicy ToPullPolicy(const std::string& policy) {
   if (policy == "Always") return image::PullPolicy::kAlways;
@@ -53,31 +47,34 @@ std::map<std::string, ContainerRecord> LatestAttempts(const std::vector<Containe
   return latest;
 }
 
-void SetTerminated(const ExitRecord& exit, const std::string& id,
-                   reef::v1::ContainerStateTerminated* t) {
-  t->set_exit_code(exit.exit_code);
-  t->set_signal(exit.signal);
-  t->set_reason(exit.reason);
-  t->set_message(exit.message);
-  t->set_started_at(FormatTimestamp(exit.started_at));
-  t->set_finished_at(FormatTimestamp(exit.finished_at));
-  t->set_container_id(reef::StrCat("runc://", id));
-}
 
 }  // namespace
 
 std::string ContainerId(const std::string& pod_key, const std::string& spec_hash,
                         const std::string& container, int attempt) {
-  return reef::StrCat(ShortHash(pod_key, 10), "-", spec_hash.substr(0, 8), "-", container, "-",
+  return reef::StrCat(ShortSha256(pod_key, 10), "-", spec_hash.substr(0, 8), "-", container, "-",
                       attempt);
 }
 
 PodManager::PodManager(PodManagerOptions options, AgentState* state, image::ImageStore* images,
                        runtime::Runtime* runtime)
-    : options_(std::move(options)), state_(state), images_(images), runtime_(runtime) {}
+    : options_(std::move(options)),
+      state_(state),
+      images_(images),
+      runtime_(runtime),
+      sandboxes_(reef::StrCat(options_.data_dir, "/pods")) {}
 
 std::string PodManager::ContainerDir(const std::string& id) const {
   return reef::StrCat(options_.data_dir, "/containers/", id);
+}
+
+std::string PodManager::PodCgroup(const std::string& pod_key) const {
+  return reef::StrCat(options_.cgroup_parent, "/", ShortSha256(pod_key, 10));
+}
+
+std::string PodManager::BundleDir(const std::string& id) const {
+  if (options_.bundles_dir.empty()) return ContainerDir(id) + "/bundle";
+  return reef::StrCat(options_.bundles_dir, "/", id);
 }
 
 std::string PodLogPath(const std::string& data_dir, const std::string& pod_key,
@@ -87,18 +84,40 @@ std::string PodLogPath(const std::string& data_dir, const std::string& pod_key,
   return reef::StrCat(data_dir, "/logs/", folder, "/", container, ".log");
 }
 
-void PodManager::SetDesired(std::map<std::string, DesiredPod> pods) {
+void PodManager::SetDesired(std::map<std::string, DesiredPod> pods, std::shared_ptr<const ObjectMap> config) {
   absl::MutexLock lock(&mu_);
   desired_ = std::move(pods);
+  config_ = std::move(config);
+}
+
+void PodManager::SetPodNetwork(std::unique_ptr<network::PodNetwork> network) {
+  sandboxes_.SetNetwork(std::move(network));
+  auto stored = state_->Pods();
+  if (!stored.ok()) {
+    REEF_LOG(Error) << "read agent state: " << stored.status().message();
+    return;
+  }
+  std::set<std::string> keep;
+  for (const PodRecord& p : *stored) keep.insert(SandboxId(p.key, p.spec_hash));
+  if (absl::Status s = sandboxes_.GarbageCollect(keep); !s.ok()) {
+    REEF_LOG(Error) << "release pod sandboxes left behind: " << s.message();
+  }
 }
 
 absl::Status PodManager::Recover() {
   ASSIGN_OR_RETURN(auto pods, state_->Pods());
+  std::set<std::string> keep;
   {
     // Until the sources speak again, run what was last desired (autonomy).
     absl::MutexLock lock(&mu_);
-    for (auto& p : pods) desired_[p.key] = DesiredPod{p.pod, p.source, p.spec_hash};
+    for (auto& p : pods) {
+      desired_[p.key] = DesiredPod{p.pod, p.source, p.spec_hash};
+      keep.insert(SandboxId(p.key, p.spec_hash));
+    }
   }
+  // Volumes of pods that are gone (a crash between their teardown and their record's
+  // removal); their network follows once SetPodNetwork is called.
+  RETURN_IF_ERROR(sandboxes_.GarbageCollect(keep));
   ASSIGN_OR_RETURN(auto containers, state_->Containers());
   int adopted = 0, ended = 0;
   for (ContainerRecord& c : containers) {
@@ -131,50 +150,66 @@ absl::Status PodManager::Recover() {
 
 bool PodManager::SyncOnce() {
   std::map<std::string, DesiredPod> desired;
+  std::shared_ptr<const ObjectMap> config_objects;
   {
     absl::MutexLock lock(&mu_);
     desired = desired_;
+    config_objects = config_;
   }
+  const ObjectMapConfigSource config(std::move(config_objects));
   auto stored = state_->Pods();
   if (!stored.ok()) {
     REEF_LOG(Error) << "read agent state: " << stored.status().message();
     return false;
   }
+  std::map<std::string, const PodRecord*> stored_by_key;
   for (const PodRecord& p : *stored) {
+    stored_by_key[p.key] = &p;
     if (desired.count(p.key)) continue;
-    auto gone = TearDownContainers(p.key, p.pod.spec().termination_grace_period_seconds());
+    auto gone = TearDownPod(p.key, p.spec_hash, p.pod.spec().termination_grace_period_seconds());
     absl::Status s = gone.status();
     if (s.ok() && !*gone) continue;  // still stopping
     if (s.ok()) s = state_->DeletePod(p.key);
     if (s.ok()) {
       std::error_code ec;
       std::filesystem::remove_all(std::filesystem::path(PodLogPath(options_.data_dir, p.key, "x")).parent_path(), ec);
+      sandbox_errors_.erase(p.key);
       REEF_LOG(Info) << "pod " << p.key << ": removed";
     } else {
       REEF_LOG(Error) << "pod " << p.key << ": remove: " << s.message();
     }
   }
   for (const auto& [key, pod] : desired) {
-    if (absl::Status s = SyncPod(pod); !s.ok()) {
+    auto it = stored_by_key.find(key);
+    if (absl::Status s = SyncPod(pod, it == stored_by_key.end() ? nullptr : it->second, config); !s.ok()) {
       REEF_LOG(Error) << "pod " << key << ": " << s.message();
     }
   }
+  UpdateProbes(desired);
   return !stopping_.empty();
 }
 
-absl::Status PodManager::SyncPod(const DesiredPod& desired) {
-  const std::string key = reef::StrCat(desired.pod.metadata().namespace_(), "/",
-                                       desired.pod.metadata().name());
-  ASSIGN_OR_RETURN(auto pods, state_->Pods());
-  const PodRecord* stored = nullptr;
-  for (const PodRecord& p : pods) {
-    if (p.key == key) stored = &p;
+absl::StatusOr<bool> PodManager::TearDownPod(const std::string& pod_key, const std::string& spec_hash,
+                                             int64_t grace_seconds) {
+  ASSIGN_OR_RETURN(bool gone, TearDownContainers(pod_key, grace_seconds));
+  if (!gone) return false;
+  RETURN_IF_ERROR(Annotate(sandboxes_.Remove(SandboxId(pod_key, spec_hash)), "release the pod sandbox"));
+  // The pod's cgroup, once its containers' are gone (runc removes those).
+  if (absl::Status s = runtime::RemoveCgroup(PodCgroup(pod_key)); !s.ok()) {
+    REEF_LOG(Warning) << "pod " << pod_key << ": remove its cgroup: " << s.message();
   }
-  PodRecord record{key, desired.source, desired.spec_hash, desired.pod};
+  return true;
+}
+
+absl::Status PodManager::SyncPod(const DesiredPod& desired, const PodRecord* stored,
+                                 const volumes::ConfigSource& config) {
+  const reef::v1::Pod& pod = desired.pod;
+  const std::string key = reef::StrCat(pod.metadata().namespace_(), "/", pod.metadata().name());
+  PodRecord record{key, desired.source, desired.spec_hash, pod};
   if (stored != nullptr) {
     *record.pod.mutable_status() = stored->pod.status();
     if (stored->spec_hash != desired.spec_hash) {
-      ASSIGN_OR_RETURN(bool gone, TearDownContainers(key, stored->pod.spec().termination_grace_period_seconds()));
+      ASSIGN_OR_RETURN(bool gone, TearDownPod(key, stored->spec_hash, stored->pod.spec().termination_grace_period_seconds()));
       // The new containers start once the old ones are gone (a later pass).
       if (!gone) return absl::OkStatus();
       REEF_LOG(Info) << "pod " << key << ": changed, its old containers are gone";
@@ -182,52 +217,56 @@ absl::Status PodManager::SyncPod(const DesiredPod& desired) {
   }
 
   ASSIGN_OR_RETURN(auto all, state_->Containers());
-  auto latest = LatestAttempts(all, key);
-  std::vector<ContainerRecord> current;
-  for (const Container& c : desired.pod.spec().containers()) {
-    auto it = latest.find(c.name());
-    if (it == latest.end()) {
-      ContainerRecord fresh;
-      fresh.pod_key = key;
-      fresh.name = c.name();
-      fresh.spec_hash = desired.spec_hash;
-      fresh.id = ContainerId(key, desired.spec_hash, c.name(), 0);
-      NoteStartError(key, c.name(), StartContainer(desired, c, fresh));
-      auto again = state_->Containers();
-      if (again.ok()) {
-        auto now = LatestAttempts(*again, key);
-        if (now.count(c.name())) current.push_back(now[c.name()]);
-      }
-      continue;
-    }
-    ContainerRecord rec = it->second;
-    RETURN_IF_ERROR(Observe(desired, &rec));
-    auto policy = runtime::ParseRestartPolicy(desired.pod.spec().restart_policy());
+  std::map<std::string, ContainerRecord> latest = LatestAttempts(all, key);
+  std::string pod_ip;
+  auto sandbox = sandboxes_.Ensure(pod, SandboxId(key, desired.spec_hash), config);
+  if (!sandbox.ok()) {
+    std::string& last = sandbox_errors_[key];
+    if (last != sandbox.status().message()) REEF_LOG(Warning) << "pod " << key << ": sandbox: " << sandbox.status().message();
+    last = std::string(sandbox.status().message());
+  } else {
+    sandbox_errors_.erase(key);
+    pod_ip = sandbox->pod_ip;
+    auto policy = runtime::ParseRestartPolicy(pod.spec().restart_policy());
     RETURN_IF_ERROR(policy.status());
-    if (rec.finished) {
-      auto exit = runtime::ParseExitRecord(rec.exit_json);
-      bool restart = exit.ok() && runtime::ShouldRestart(*policy, exit->exit_code);
-      if (restart && options_.clock->Now() >= rec.not_before) {
-        RETURN_IF_ERROR(RemoveContainer(rec));
-        ContainerRecord next = rec;
-        next.attempt = rec.attempt + 1;
-        next.restart_count = rec.restart_count + 1;
-        next.id = ContainerId(key, desired.spec_hash, c.name(), next.attempt);
-        next.last_exit_json = rec.exit_json;
-        next.finished = false;
-        next.exit_json.clear();
-        RETURN_IF_ERROR(state_->DeleteContainer(rec.id));
-        REEF_LOG(Info) << "pod " << key << ": restarting " << c.name() << " (restart "
-                       << next.restart_count << ")";
-        NoteStartError(key, c.name(), StartContainer(desired, c, next));
-        auto again = state_->Containers();
-        if (again.ok()) rec = LatestAttempts(*again, key)[c.name()];
+    const bool never = *policy == runtime::RestartPolicy::kNever;
+    auto optional_latest = [&](const std::string& name) {
+      auto it = latest.find(name);
+      return it == latest.end() ? std::nullopt : std::optional<ContainerRecord>(it->second);
+    };
+    // Init containers one at a time, in order, each to a zero exit; a failed one is
+    // retried (with back-off) unless the pod's policy is Never.
+    bool initialized = true;
+    for (const Container& c : pod.spec().init_containers()) {
+      ASSIGN_OR_RETURN(auto rec, RunContainer(desired, c, *sandbox, config, optional_latest(c.name()),
+                                              [never](int code) { return code != 0 && !never; }));
+      if (rec) latest[c.name()] = *rec;
+      if (!InitContainersDone(pod.spec(), latest)) {
+        initialized = false;
+        break;
       }
     }
-    current.push_back(rec);
+    for (const Container& c : pod.spec().containers()) {
+      if (!initialized) break;
+      auto restarts = [&](int code) { return runtime::ShouldRestart(*policy, code); };
+      ASSIGN_OR_RETURN(auto rec, RunContainer(desired, c, *sandbox, config, optional_latest(c.name()), restarts));
+      if (!rec) continue;
+      latest[c.name()] = *rec;
+      if (!rec->finished) RETURN_IF_ERROR(StopIfProbeFailed(desired, *rec));
+    }
   }
 
-  reef::v1::PodStatus status = ComputeStatus(desired, current);
+  PodStatusInputs in;
+  in.pod = &pod;
+  in.now = options_.clock->Now();
+  in.latest = latest;
+  in.waiting = WaitingReasons(key, pod.spec());
+  in.pod_ip = pod_ip;
+  if (options_.probes != nullptr) {
+    in.ready = [p = options_.probes](const std::string& id) { return p->Ready(id); };
+    in.started = [p = options_.probes](const std::string& id) { return p->Started(id); };
+  }
+  reef::v1::PodStatus status = ComputePodStatus(in);
   // The pod's start is when its first container ran; it stays across restarts.
   if (stored != nullptr && stored->spec_hash == desired.spec_hash && !stored->pod.status().start_time().empty()) {
     status.set_start_time(stored->pod.status().start_time());
@@ -240,6 +279,89 @@ absl::Status PodManager::SyncPod(const DesiredPod& desired) {
     RETURN_IF_ERROR(state_->PutPod(record));  // written on change only
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<ContainerRecord>> PodManager::RunContainer(
+    const DesiredPod& desired, const Container& c, const Sandbox& sandbox, const volumes::ConfigSource& config,
+    std::optional<ContainerRecord> latest, const std::function<bool(int exit_code)>& restarts) {
+  const std::string key = reef::StrCat(desired.pod.metadata().namespace_(), "/", desired.pod.metadata().name());
+  auto latest_after_start = [&]() -> absl::StatusOr<std::optional<ContainerRecord>> {
+    ASSIGN_OR_RETURN(auto all, state_->Containers());
+    auto now = LatestAttempts(all, key);
+    auto it = now.find(c.name());
+    return it == now.end() ? std::nullopt : std::optional<ContainerRecord>(it->second);
+  };
+  if (!latest) {
+    ContainerRecord fresh;
+    fresh.pod_key = key;
+    fresh.name = c.name();
+    fresh.spec_hash = desired.spec_hash;
+    fresh.id = ContainerId(key, desired.spec_hash, c.name(), 0);
+    NoteStartError(key, c.name(), StartContainer(desired, c, sandbox, config, fresh));
+    return latest_after_start();
+  }
+  ContainerRecord rec = *latest;
+  RETURN_IF_ERROR(Observe(desired, &rec));
+  if (!rec.finished) return rec;
+  auto exit = runtime::ParseExitRecord(rec.exit_json);
+  if (!exit.ok() || !restarts(exit->exit_code) || options_.clock->Now() < rec.not_before) return rec;
+  RETURN_IF_ERROR(RemoveContainer(rec));
+  ContainerRecord next = rec;
+  next.attempt = rec.attempt + 1;
+  next.restart_count = rec.restart_count + 1;
+  next.id = ContainerId(key, desired.spec_hash, c.name(), next.attempt);
+  next.last_exit_json = rec.exit_json;
+  next.finished = false;
+  next.exit_json.clear();
+  RETURN_IF_ERROR(state_->DeleteContainer(rec.id));
+  REEF_LOG(Info) << "pod " << key << ": restarting " << c.name() << " (restart " << next.restart_count << ")";
+  NoteStartError(key, c.name(), StartContainer(desired, c, sandbox, config, next));
+  return latest_after_start();
+}
+
+absl::Status PodManager::StopIfProbeFailed(const DesiredPod& desired, const ContainerRecord& rec) {
+  if (options_.probes == nullptr) return absl::OkStatus();
+  std::optional<std::string> failure = options_.probes->Failure(rec.id);
+  if (!failure) return absl::OkStatus();
+  if (probe_failures_noted_.insert(rec.id).second) {
+    REEF_LOG(Info) << "pod " << rec.pod_key << ": container " << rec.name << " " << *failure << ", will be restarted";
+  }
+  int64_t grace = desired.pod.spec().has_termination_grace_period_seconds()
+                      ? desired.pod.spec().termination_grace_period_seconds()
+                      : 30;
+  return StopStep(rec, absl::Seconds(grace)).status();
+}
+
+void PodManager::UpdateProbes(const std::map<std::string, DesiredPod>& desired) {
+  if (options_.probes == nullptr) return;
+  auto all = state_->Containers();
+  auto stored = state_->Pods();
+  if (!all.ok() || !stored.ok()) return;
+  std::map<std::string, std::string> pod_ips;
+  for (const PodRecord& p : *stored) pod_ips[p.key] = p.pod.status().pod_ip();
+  std::vector<probes::ProbedContainer> running;
+  std::map<std::string, Probed> still;
+  for (const ContainerRecord& rec : *all) {
+    if (rec.finished) continue;
+    auto pod = desired.find(rec.pod_key);
+    if (pod == desired.end() || pod->second.spec_hash != rec.spec_hash) continue;
+    const Container* spec = nullptr;
+    for (const Container& c : pod->second.pod.spec().containers()) {
+      if (c.name() == rec.name) spec = &c;
+    }
+    if (spec == nullptr) continue;  // init containers have no probes
+    auto known = probed_.find(rec.id);
+    Probed p = known != probed_.end() ? known->second
+                                      : Probed{rec.pod_key, rec.name, "", options_.clock->Now()};
+    p.pod_ip = pod_ips[rec.pod_key];
+    still[rec.id] = p;
+    running.push_back(probes::ProbedContainer{rec.id, rec.pod_key, *spec, p.pod_ip, p.started_at});
+  }
+  probed_ = std::move(still);
+  for (auto it = probe_failures_noted_.begin(); it != probe_failures_noted_.end();) {
+    it = probed_.count(*it) ? std::next(it) : probe_failures_noted_.erase(it);
+  }
+  options_.probes->SetContainers(std::move(running));
 }
 
 absl::Status PodManager::Observe(const DesiredPod& desired, ContainerRecord* rec) {
@@ -260,6 +382,7 @@ absl::Status PodManager::Observe(const DesiredPod& desired, ContainerRecord* rec
   rec->not_before = exit->finished_at + runtime::BackoffDelay(rec->crashes, options_.backoff);
   REEF_LOG(Info) << "pod " << rec->pod_key << ": container " << rec->name << " exited with "
                  << exit->exit_code << " (" << exit->reason << ")";
+  stopping_.erase(rec->id);  // a probe-failed stop ends here
   (void)desired;
   return state_->PutContainer(*rec);
 }
@@ -277,6 +400,7 @@ void PodManager::NoteStartError(const std::string& pod_key, const std::string& c
 }
 
 absl::Status PodManager::StartContainer(const DesiredPod& desired, const Container& container,
+                                        const Sandbox& sandbox, const volumes::ConfigSource& config,
                                         ContainerRecord record) {
   // A failed pull is retried after a growing pause (ImagePullBackOff).
   auto failed = pull_failures_.find(container.image());
@@ -299,7 +423,10 @@ absl::Status PodManager::StartContainer(const DesiredPod& desired, const Contain
   std::vector<std::string> lowers;
   for (auto it = image->layers.rbegin(); it != image->layers.rend(); ++it) lowers.push_back(it->snapshot);
   std::string dir = ContainerDir(record.id);
-  RETURN_IF_ERROR(MakeDirs(dir + "/bundle", 0700));
+  // The bundle (config.json holds the container's env, Secrets' values included) lives
+  // in memory when bundles_dir is on a tmpfs; the rootfs is on disk.
+  const std::string bundle = BundleDir(record.id);
+  RETURN_IF_ERROR(MakeDirs(bundle, 0700));
   ASSIGN_OR_RETURN(auto rootfs, image::ContainerRootfs::Mount(dir, lowers));
 
   runtime::SpecOptions spec_options;
@@ -308,32 +435,37 @@ absl::Status PodManager::StartContainer(const DesiredPod& desired, const Contain
   auto users = runtime::LoadUserDb(rootfs->path());
   if (users.ok()) spec_options.users = *users;
   spec_options.hostname = desired.pod.metadata().name();
-  spec_options.cgroups_path = reef::StrCat(options_.cgroup_parent, "/", ShortHash(record.pod_key, 10),
-                                           "/", record.id);
+  spec_options.cgroups_path = reef::StrCat(PodCgroup(record.pod_key), "/", record.id);
   spec_options.annotations["io.reef.pod"] = record.pod_key;
   spec_options.annotations["io.reef.container"] = record.name;
-  Pod pod = desired.pod;
-  pod.mutable_spec()->set_host_network(true);  // until pod networking lands
-  auto spec = runtime::BuildSpec(pod, container, spec_options);
+  spec_options.netns_path = sandbox.netns_path;
+  auto spec = [&]() -> absl::StatusOr<nlohmann::json> {
+    ASSIGN_OR_RETURN(volumes::ResolvedEnv env, volumes::ResolveEnv(desired.pod, container, config));
+    spec_options.env_from = std::move(env.env_from);
+    spec_options.value_from = std::move(env.value_from);
+    ASSIGN_OR_RETURN(spec_options.mounts, volumes::ContainerMounts(container, sandbox.volumes));
+    return runtime::BuildSpec(desired.pod, container, spec_options);
+  }();
   if (!spec.ok()) {
     // The kubelet's CreateContainerConfigError: the spec cannot be made into a container.
     config_errors_[reef::StrCat(record.pod_key, "/", container.name())] = std::string(spec.status().message());
     return spec.status();
   }
   config_errors_.erase(reef::StrCat(record.pod_key, "/", container.name()));
-  RETURN_IF_ERROR(runtime::WriteSpec(dir + "/bundle", *spec));
+  RETURN_IF_ERROR(runtime::WriteSpec(bundle, *spec));
 
   std::string log = PodLogPath(options_.data_dir, record.pod_key, record.name);
   RETURN_IF_ERROR(MakeDirs(std::filesystem::path(log).parent_path().string(), 0755));
   // Written before the start: if the agent dies right after Run(), the restarted agent
   // still knows the container is its own.
   RETURN_IF_ERROR(state_->PutContainer(record));
-  auto started = runtime_->Run({record.id, dir + "/bundle", {log}});
+  auto started = runtime_->Run({record.id, bundle, {log}});
   if (!started.ok()) {
     // The monitor recorded a StartError exit; the next pass treats it as an exit.
     return Annotate(started.status(), reef::StrCat("start ", container.name()));
   }
   rootfs->Release();  // the mount outlives this object (and the agent)
+  probed_[record.id] = Probed{record.pod_key, record.name, sandbox.pod_ip, started->started_at};
   REEF_LOG(Info) << "pod " << record.pod_key << ": started " << container.name() << " ("
                  << record.id << ", pid " << started->pid << ")";
   return absl::OkStatus();
@@ -341,6 +473,8 @@ absl::Status PodManager::StartContainer(const DesiredPod& desired, const Contain
 
 absl::Status PodManager::RemoveContainer(const ContainerRecord& record) {
   RETURN_IF_ERROR(runtime_->Delete(record.id, /*force=*/true));
+  std::error_code ec;
+  std::filesystem::remove_all(BundleDir(record.id), ec);
   return image::ContainerRootfs::Remove(ContainerDir(record.id));
 }
 
@@ -400,73 +534,27 @@ absl::StatusOr<bool> PodManager::StopStep(const ContainerRecord& c, absl::Durati
   return false;
 }
 
-reef::v1::PodStatus PodManager::ComputeStatus(const DesiredPod& desired,
-                                              const std::vector<ContainerRecord>& records) const {
-  reef::v1::PodStatus status;
-  int running = 0, succeeded = 0, failed = 0, waiting = 0;
-  auto policy = runtime::ParseRestartPolicy(desired.pod.spec().restart_policy());
-  absl::Time now = options_.clock->Now();
-  for (const Container& c : desired.pod.spec().containers()) {
-    ContainerStatus* cs = status.add_container_statuses();
-    cs->set_name(c.name());
-    cs->set_image(c.image());
-    const ContainerRecord* rec = nullptr;
-    for (const auto& r : records) {
-      if (r.name == c.name()) rec = &r;
+std::map<std::string, Waiting> PodManager::WaitingReasons(const std::string& pod_key,
+                                                         const reef::v1::PodSpec& spec) const {
+  std::map<std::string, Waiting> waiting;
+  auto sandbox = sandbox_errors_.find(pod_key);
+  auto note = [&](const Container& c) {
+    if (sandbox != sandbox_errors_.end()) {
+      // The kubelet's FailedCreatePodSandBox: the containers wait in ContainerCreating.
+      waiting[c.name()] = {"ContainerCreating", reef::StrCat("failed to create the pod sandbox: ", sandbox->second)};
+      return;
     }
-    if (rec == nullptr) {
-      auto failure = pull_failures_.find(c.image());
-      auto* w = cs->mutable_state()->mutable_waiting();
-      auto config = config_errors_.find(reef::StrCat(desired.pod.metadata().namespace_(), "/",
-                                                     desired.pod.metadata().name(), "/", c.name()));
-      if (failure != pull_failures_.end()) {
-        w->set_reason(failure->second.failures > 1 ? "ImagePullBackOff" : "ErrImagePull");
-        w->set_message(failure->second.message);
-      } else if (config != config_errors_.end()) {
-        w->set_reason("CreateContainerConfigError");
-        w->set_message(config->second);
-      } else {
-        w->set_reason("ContainerCreating");
-      }
-      ++waiting;
-      continue;
+    auto failure = pull_failures_.find(c.image());
+    auto config = config_errors_.find(reef::StrCat(pod_key, "/", c.name()));
+    if (failure != pull_failures_.end()) {
+      waiting[c.name()] = {failure->second.failures > 1 ? "ImagePullBackOff" : "ErrImagePull", failure->second.message};
+    } else if (config != config_errors_.end()) {
+      waiting[c.name()] = {"CreateContainerConfigError", config->second};
     }
-    cs->set_restart_count(rec->restart_count);
-    cs->set_container_id(reef::StrCat("runc://", rec->id));
-    if (auto last = runtime::ParseExitRecord(rec->last_exit_json); last.ok()) {
-      SetTerminated(*last, rec->id, cs->mutable_last_state()->mutable_terminated());
-    }
-    if (!rec->finished) {
-      cs->mutable_state()->mutable_running();
-      cs->set_ready(true);  // readiness probes come with the probes issue
-      cs->set_started(true);
-      ++running;
-      continue;
-    }
-    auto exit = runtime::ParseExitRecord(rec->exit_json);
-    if (!exit.ok()) continue;
-    bool restarts = policy.ok() && runtime::ShouldRestart(*policy, exit->exit_code);
-    if (restarts && now < rec->not_before) {
-      auto* w = cs->mutable_state()->mutable_waiting();
-      w->set_reason("CrashLoopBackOff");
-      w->set_message(reef::StrCat("back-off ", absl::FormatDuration(rec->not_before - exit->finished_at),
-                                  " restarting failed container ", c.name()));
-      SetTerminated(*exit, rec->id, cs->mutable_last_state()->mutable_terminated());
-      ++waiting;
-    } else {
-      SetTerminated(*exit, rec->id, cs->mutable_state()->mutable_terminated());
-      (exit->exit_code == 0 ? succeeded : failed)++;
-    }
-  }
-  int total = desired.pod.spec().containers_size();
-  if (running > 0) status.set_phase("Running");
-  else if (succeeded == total) status.set_phase("Succeeded");
-  else if (succeeded + failed == total) status.set_phase("Failed");
-  else status.set_phase("Pending");
-  auto* ready = status.add_conditions();
-  ready->set_type("Ready");
-  ready->set_status(running == total ? "True" : "False");
-  return status;
+  };
+  for (const Container& c : spec.init_containers()) note(c);
+  for (const Container& c : spec.containers()) note(c);
+  return waiting;
 }
 
 }  // namespace reef::agent

@@ -4,11 +4,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <signal.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <filesystem>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "agent/runtime/monitor_protocol.h"
@@ -43,6 +48,17 @@ absl::StatusOr<std::string> AbsolutePath(const std::string& path, std::string_vi
   std::filesystem::path p = std::filesystem::absolute(path, ec);
   if (ec) return ErrnoStatus(reef::StrCat(what, " ", path), ec.value());
   return p.lexically_normal().string();
+}
+
+// True when runc itself failed rather than the command it ran: `runc exec` exits 255
+// and, with --log-format json, its last stderr line is a {"level":"error"} object.
+bool IsRuncExecFailure(const CommandResult& result) {
+  if (result.exit_code != 255) return false;
+  std::string_view err = result.err;
+  while (!err.empty() && err.back() == '\n') err.remove_suffix(1);
+  size_t newline = err.rfind('\n');
+  if (newline != std::string_view::npos) err.remove_prefix(newline + 1);
+  return err.starts_with("{\"level\":\"error\"");
 }
 
 // Reads the monitor's start report until it closes the pipe or `deadline` passes.
@@ -121,6 +137,9 @@ class RuncRuntime : public Runtime {
     return ReadExitRecord(Files(id).exit());
   }
 
+  absl::StatusOr<ExecResult> Exec(std::string_view id, const std::vector<std::string>& argv,
+                                  absl::Duration timeout, size_t max_output) override;
+
   absl::StatusOr<ExitRecord> WaitForExit(std::string_view id, absl::Duration timeout) override {
     RETURN_IF_ERROR(ValidateId(id));
     MonitorFiles files = Files(id);
@@ -160,8 +179,68 @@ class RuncRuntime : public Runtime {
     return std::move(result->out);
   }
 
+  // True when `runc state` says the container runs; errors as State's.
+  absl::StatusOr<bool> Running(std::string_view id) {
+    absl::StatusOr<ContainerState> state = State(id);
+    if (!state.ok()) return state.status();
+    return state->status == OciStatus::kRunning;
+  }
+
   const RuncOptions options_;
+  std::atomic<uint64_t> exec_counter_{0};  // names each Exec's pid file
 };
+
+absl::StatusOr<ExecResult> RuncRuntime::Exec(std::string_view id,
+                                             const std::vector<std::string>& argv,
+                                             absl::Duration timeout, size_t max_output) {
+  RETURN_IF_ERROR(ValidateId(id));
+  const std::string what = reef::StrCat("exec in ", id);
+  if (argv.empty()) return absl::InvalidArgumentError(reef::StrCat(what, ": no command"));
+  // runc would say so too, but only as a failure indistinguishable from the
+  // command's own exit code 1 or 255 without parsing its stderr.
+  ASSIGN_OR_RETURN(bool running, Running(id));
+  if (!running) return absl::FailedPreconditionError(reef::StrCat(what, ": not running"));
+
+  // Killing `runc exec` on a timeout would leave the command running in the container:
+  // runc tells us its pid so that we can kill it ourselves. The monitor's folder lives
+  // as long as the container and goes with Delete.
+  const std::string pid_file = absl::StrFormat("%s/exec-%d.pid", Files(id).dir, exec_counter_++);
+  std::vector<std::string> command = {options_.binary, "--root", options_.root, "--log-format",
+                                      "json", "exec", "--pid-file", pid_file, std::string(id)};
+  command.insert(command.end(), argv.begin(), argv.end());
+  absl::StatusOr<CommandResult> result = RunCommand(command, timeout, max_output);
+  absl::StatusOr<std::string> pid_text = ReadFileLimited(pid_file, 64);
+  ::unlink(pid_file.c_str());
+
+  if (absl::IsDeadlineExceeded(result.status())) {
+    int pid = 0;
+    if (pid_text.ok() && absl::SimpleAtoi(reef::ToAbsl(*pid_text), &pid) && pid > 1) {
+      ::kill(pid, SIGKILL);
+    }
+    return absl::DeadlineExceededError(absl::StrFormat(
+        "%s: %s: still running after %s, killed", what,
+        absl::StrJoin(argv, " "), absl::FormatDuration(timeout)));
+  }
+  if (!result.ok()) return Annotate(result.status(), what);
+  if (IsRuncExecFailure(*result)) {
+    absl::Status failed = RuncError(what, result->err, result->exit_code);
+    absl::StatusOr<bool> still = Running(id);
+    if (still.ok() && !*still) return absl::FailedPreconditionError(failed.message());
+    return failed;
+  }
+  if (result->exit_code != 0) {
+    // The container may have stopped under the command (runc then reports the kill).
+    absl::StatusOr<bool> still = Running(id);
+    if (still.ok() && !*still) {
+      return absl::FailedPreconditionError(reef::StrCat(what, ": the container stopped"));
+    }
+  }
+  ExecResult exec;
+  exec.exit_code = result->exit_code;
+  exec.output = std::move(result->out);
+  exec.output += result->err;
+  return exec;
+}
 
 absl::StatusOr<Started> RuncRuntime::Run(const RunOptions& run) {
   RETURN_IF_ERROR(ValidateId(run.id));

@@ -40,6 +40,12 @@ struct Started {
 enum class OciStatus { kCreating, kCreated, kRunning, kPaused, kStopped };
 std::string_view OciStatusName(OciStatus status);
 
+// What a command run in a container by Exec left behind.
+struct ExecResult {
+  int exit_code = 0;   // -signal when it was killed by a signal
+  std::string output;  // stdout then stderr, each capped (see Exec)
+};
+
 struct ContainerState {
   std::string id;
   OciStatus status = OciStatus::kStopped;
@@ -81,6 +87,18 @@ class Runtime {
   // Waits up to `timeout` for the exit to be recorded: DeadlineExceeded when it is not,
   // FailedPrecondition when no monitor is left to record it.
   virtual absl::StatusOr<ExitRecord> WaitForExit(std::string_view id, absl::Duration timeout) = 0;
+
+  // Runs argv (argv[0] looked up in the container's PATH) in the running container,
+  // as its init's user, with stdin from /dev/null, and waits for it. A non-zero exit
+  // is a result; keeps up to `max_output` bytes of stdout and of stderr each.
+  // NotFound without such a container; FailedPrecondition when it is not running (or
+  // stopped during the command); an error with runc's message when the command cannot
+  // be started (e.g. no such program); DeadlineExceeded past `timeout`, the command
+  // then SIGKILLed (its children, if any, are left to the container's init).
+  virtual absl::StatusOr<ExecResult> Exec(std::string_view id,
+                                          const std::vector<std::string>& argv,
+                                          absl::Duration timeout,
+                                          size_t max_output = 10 * 1024) = 0;
 
  protected:
   Runtime() = default;

@@ -1,7 +1,7 @@
 #pragma once
-// Child processes for the runtime: the runc CLI, and runc and the monitor started with
-// chosen file descriptors. posix_spawn rather than fork, so that nothing runs in the
-// child between fork and exec.
+// Child processes for the agent: the runc CLI, runc and the monitor started with chosen
+// file descriptors, CNI plugins fed a config on stdin. posix_spawn rather than fork, so
+// that nothing runs in the child between fork and exec.
 
 #include <sys/types.h>
 
@@ -33,6 +33,8 @@ struct SpawnOptions {
   int stderr_fd = -1;
   // Further descriptors as {ours, the child's number}, e.g. {sync_pipe, 3}.
   std::vector<std::pair<int, int>> extra_fds;
+  // Variables to set (or replace) in the child's environment, which is otherwise ours.
+  std::vector<std::pair<std::string, std::string>> env;
 };
 
 // Starts a child with an empty signal mask and every signal at its default action (a
@@ -52,6 +54,21 @@ struct CommandResult {
 // (DeadlineExceeded; the command is SIGKILLed and reaped).
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                          absl::Duration timeout, size_t max_output = 1 << 20);
+
+struct CommandOptions {
+  absl::Duration timeout = absl::Seconds(30);
+  size_t max_output = 1 << 20;
+  // Written to the child's stdin, which is then closed. A child that exits without
+  // reading all of it is fine (no SIGPIPE for us).
+  std::string stdin_data;
+  // As SpawnOptions::env.
+  std::vector<std::pair<std::string, std::string>> env;
+};
+
+// RunCommand with input and environment: the same contract, but stdin carries
+// options.stdin_data instead of /dev/null.
+absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
+                                         const CommandOptions& options);
 
 // Waits for a child of ours to exit and returns its wait status, retrying on EINTR.
 absl::StatusOr<int> WaitForChild(pid_t pid);

@@ -48,15 +48,57 @@ absl::Status Migrate(sqlite::Database& db) {
   return absl::OkStatus();
 }
 
+bool IsSecretKey(const std::string& key) { return key.rfind("Secret ", 0) == 0; }
+
+absl::StatusOr<int64_t> ReadRevision(sqlite::Database& db, const std::string& table) {
+  ASSIGN_OR_RETURN(auto stmt, db.Prepare(reef::StrCat("SELECT revision FROM ", table, " WHERE id = 1")));
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? stmt.ColumnInt(0) : 0;
+}
+
+absl::Status WriteRevision(sqlite::Database& db, const std::string& table, int64_t revision) {
+  ASSIGN_OR_RETURN(auto stmt, db.Prepare(reef::StrCat("UPDATE ", table, " SET revision = ? WHERE id = 1")));
+  return stmt.Bind(1, revision).Run();
+}
+
+// Attaches the Secrets database. When it does not hold what the main one was synced
+// to (a reboot emptied the tmpfs, or Secrets were kept on disk by an older agent), the
+// main revision goes back to 0: the controller then sends everything again.
+absl::Status AttachSecrets(sqlite::Database& db, const std::string& secrets_path) {
+  ASSIGN_OR_RETURN(auto attach, db.Prepare("ATTACH DATABASE ? AS secrets"));
+  RETURN_IF_ERROR(attach.Bind(1, secrets_path).Run());
+  RETURN_IF_ERROR(db.Exec(R"sql(
+      CREATE TABLE IF NOT EXISTS secrets.objects (key TEXT PRIMARY KEY, object BLOB NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS secrets.sync (id INTEGER PRIMARY KEY CHECK (id = 1), revision INTEGER NOT NULL);
+      INSERT OR IGNORE INTO secrets.sync (id, revision) VALUES (1, 0);
+  )sql"));
+  ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::Begin(db));
+  ASSIGN_OR_RETURN(int64_t main_revision, ReadRevision(db, "controller_sync"));
+  ASSIGN_OR_RETURN(int64_t secrets_revision, ReadRevision(db, "secrets.sync"));
+  ASSIGN_OR_RETURN(auto on_disk, db.Prepare("SELECT count(*) FROM controller_objects WHERE key LIKE 'Secret %'"));
+  ASSIGN_OR_RETURN(bool row, on_disk.Step());
+  if (main_revision != secrets_revision || (row && on_disk.ColumnInt(0) > 0)) {
+    RETURN_IF_ERROR(db.Exec("DELETE FROM controller_objects WHERE key LIKE 'Secret %'; DELETE FROM secrets.objects;"));
+    RETURN_IF_ERROR(WriteRevision(db, "controller_sync", 0));
+    RETURN_IF_ERROR(WriteRevision(db, "secrets.sync", 0));
+  }
+  return txn.Commit();
+}
+
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<AgentState>> AgentState::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<AgentState>> AgentState::Open(const std::string& path,
+                                                             const std::string& secrets_path) {
   ASSIGN_OR_RETURN(auto db, sqlite::Database::Open(path));
   // NORMAL in WAL mode: a power cut may lose the last transaction but never corrupts;
   // the agent re-learns its containers from the runtime. Fewer fsyncs, less flash wear.
-  RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  // secure_delete: deleted rows are zeroed, not left readable in free pages.
+  RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;"));
   RETURN_IF_ERROR(Annotate(Migrate(*db), reef::StrCat("open agent state ", path)));
-  return std::unique_ptr<AgentState>(new AgentState(std::move(db)));
+  if (!secrets_path.empty()) {
+    RETURN_IF_ERROR(Annotate(AttachSecrets(*db, secrets_path), reef::StrCat("open the Secrets store ", secrets_path)));
+  }
+  return std::unique_ptr<AgentState>(new AgentState(std::move(db), !secrets_path.empty()));
 }
 
 absl::StatusOr<std::vector<PodRecord>> AgentState::Pods() {
@@ -145,10 +187,12 @@ namespace reef::agent {
 absl::StatusOr<ControllerState> AgentState::Controller() {
   absl::MutexLock lock(&mu_);
   ControllerState state;
-  ASSIGN_OR_RETURN(auto rev, db_->Prepare("SELECT revision FROM controller_sync WHERE id = 1"));
-  ASSIGN_OR_RETURN(bool row, rev.Step());
-  if (row) state.revision = rev.ColumnInt(0);
-  ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT key, object FROM controller_objects ORDER BY key"));
+  ASSIGN_OR_RETURN(state.revision, ReadRevision(*db_, "controller_sync"));
+  std::string select = "SELECT key, object FROM controller_objects";
+  if (objects_table_for_secrets_ != "controller_objects") {
+    select += reef::StrCat(" UNION ALL SELECT key, object FROM ", objects_table_for_secrets_);
+  }
+  ASSIGN_OR_RETURN(auto stmt, db_->Prepare(select));
   while (true) {
     ASSIGN_OR_RETURN(bool more, stmt.Step());
     if (!more) break;
@@ -164,21 +208,27 @@ absl::StatusOr<ControllerState> AgentState::Controller() {
 absl::Status AgentState::ApplyController(const ControllerUpdate& update) {
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::Begin(*db_));
-  if (update.replace_all) RETURN_IF_ERROR(db_->Exec("DELETE FROM controller_objects"));
+  const bool separate = objects_table_for_secrets_ != "controller_objects";
+  auto table_of = [&](const std::string& key) {
+    return IsSecretKey(key) ? objects_table_for_secrets_ : std::string("controller_objects");
+  };
+  if (update.replace_all) {
+    RETURN_IF_ERROR(db_->Exec("DELETE FROM controller_objects"));
+    if (separate) RETURN_IF_ERROR(db_->Exec(reef::StrCat("DELETE FROM ", objects_table_for_secrets_)));
+  }
   for (const std::string& key : update.deletes) {
-    ASSIGN_OR_RETURN(auto stmt, db_->Prepare("DELETE FROM controller_objects WHERE key = ?"));
+    ASSIGN_OR_RETURN(auto stmt, db_->Prepare(reef::StrCat("DELETE FROM ", table_of(key), " WHERE key = ?")));
     stmt.Bind(1, key);
     RETURN_IF_ERROR(stmt.Run());
   }
   for (const auto& [key, object] : update.upserts) {
-    ASSIGN_OR_RETURN(auto stmt, db_->Prepare("INSERT OR REPLACE INTO controller_objects (key, object) VALUES (?, ?)"));
+    ASSIGN_OR_RETURN(auto stmt, db_->Prepare(reef::StrCat("INSERT OR REPLACE INTO ", table_of(key), " (key, object) VALUES (?, ?)")));
     stmt.Bind(1, key);
     stmt.BindBlob(2, object.SerializeAsString());
     RETURN_IF_ERROR(stmt.Run());
   }
-  ASSIGN_OR_RETURN(auto rev, db_->Prepare("UPDATE controller_sync SET revision = ? WHERE id = 1"));
-  rev.Bind(1, update.revision);
-  RETURN_IF_ERROR(rev.Run());
+  RETURN_IF_ERROR(WriteRevision(*db_, "controller_sync", update.revision));
+  if (separate) RETURN_IF_ERROR(WriteRevision(*db_, "secrets.sync", update.revision));
   return txn.Commit();
 }
 

@@ -44,6 +44,12 @@ struct ContainerRecord {
 
 // What the controller last told this node, as of `revision`: its pods and the
 // ConfigMaps and Secrets they use, by "Kind namespace/name".
+//
+// Secrets are kept apart, in a second database on tmpfs (the `secrets_path` given to
+// Open), so that their bytes never reach the box's flash, as the kubelet keeps them in
+// memory only. After a reboot that database is gone: Open then forgets the revision,
+// and the next connection brings a full snapshot (Secrets included); meanwhile pods
+// that need no Secret run on.
 struct ControllerState {
   int64_t revision = 0;
   std::map<std::string, reef::v1::Object> objects;
@@ -59,7 +65,9 @@ struct ControllerUpdate {
 
 class AgentState {
  public:
-  static absl::StatusOr<std::unique_ptr<AgentState>> Open(const std::string& path);
+  // `secrets_path`: where Secrets live (on tmpfs); empty keeps them with the rest.
+  static absl::StatusOr<std::unique_ptr<AgentState>> Open(const std::string& path,
+                                                          const std::string& secrets_path = "");
 
   absl::StatusOr<std::vector<PodRecord>> Pods();
   absl::Status PutPod(const PodRecord& pod);
@@ -75,9 +83,11 @@ class AgentState {
   absl::Status ApplyController(const ControllerUpdate& update);
 
  private:
-  explicit AgentState(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
+  explicit AgentState(std::unique_ptr<sqlite::Database> db, bool separate_secrets)
+      : db_(std::move(db)), objects_table_for_secrets_(separate_secrets ? "secrets.objects" : "controller_objects") {}
   absl::Mutex mu_;
   std::unique_ptr<sqlite::Database> db_ ABSL_GUARDED_BY(mu_);
+  const std::string objects_table_for_secrets_;
 };
 
 }  // namespace reef::agent

@@ -4,6 +4,7 @@
 #include "api/manifest/object.h"
 #include "common/log.h"
 #include "controller/agents/node_objects.h"
+#include "controller/agents/pod_cidr.h"
 
 namespace reef::controller {
 namespace {
@@ -350,6 +351,13 @@ absl::Status AgentHub::RegisterNode(const v1::Hello& hello) {
     }
     v1::Node* n = node.mutable_node();
     n->mutable_metadata()->clear_resource_version();
+    if (n->spec().pod_cidr().empty() && !options_.cluster_cidr.empty()) {
+      ASSIGN_OR_RETURN(auto nodes, txn.List(store::ListOptions{"Node", "", {}}));
+      std::set<std::string> taken;
+      for (const v1::Object& other : nodes) taken.insert(other.node().spec().pod_cidr());
+      ASSIGN_OR_RETURN(*n->mutable_spec()->mutable_pod_cidr(), NextPodCidr(options_.cluster_cidr, kNodeCidrMaskSize, taken));
+      REEF_LOG(Info) << "node " << n->metadata().name() << ": pod CIDR " << n->spec().pod_cidr();
+    }
     // The agent's labels (arch, os, hostname, --node-labels) win over stored ones of
     // the same key; labels set with `reefctl label` stay.
     for (const auto& [k, v] : hello.node().metadata().labels()) (*n->mutable_metadata()->mutable_labels())[k] = v;

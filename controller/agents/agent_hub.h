@@ -43,6 +43,9 @@ struct AgentHubOptions {
   const Clock* clock = &Clock::Real();
   absl::Duration heartbeat = absl::Seconds(10);  // told to agents in Welcome
   absl::Duration lease = absl::Seconds(40);
+  // Each node gets a block of this for its pods (NodeSpec.podCIDR) when it registers;
+  // empty: none (the agents use their --pod-cidr).
+  std::string cluster_cidr;
   // Called (from any thread) on every sign of life of a node: Hello and Heartbeat.
   std::function<void(const std::string& node, absl::Time at)> renew_lease;
 };

@@ -86,7 +86,7 @@ grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* AgentServiceIm
     REEF_LOG(Warning) << "connect: refused " << ctx->peer() << ": " << node.status().message();
     return RefuseBidi<v1::AgentMessage, v1::ControllerMessage>(node.status());
   }
-  return AgentStream::Start(hub_, *node);
+  return AgentStream::Start(hub_, *node, options_.metrics);
 }
 
 }  // namespace reef::controller

@@ -7,6 +7,7 @@
 
 #include "absl/time/time.h"
 #include "controller/agents/agent_hub.h"
+#include "controller/metrics/metrics_cache.h"
 #include "controller/pki/cluster_pki.h"
 #include "controller/store/store.h"
 #include "reef/v1/agent.grpc.pb.h"
@@ -15,6 +16,7 @@ namespace reef::controller {
 
 struct AgentServiceOptions {
   absl::Duration node_cert_validity = absl::Hours(24 * 365);
+  MetricsCache* metrics = nullptr;  // receives the heartbeats' resource usage (optional)
 };
 
 class AgentServiceImpl final : public reef::v1::AgentService::CallbackService {

@@ -25,12 +25,15 @@ class AgentStream::Connection final : public AgentConnection {
   const std::string node_;
 };
 
-AgentStream* AgentStream::Start(AgentHub* hub, std::string node) {
-  return new AgentStream(hub, std::move(node));
+AgentStream* AgentStream::Start(AgentHub* hub, std::string node, MetricsCache* metrics) {
+  return new AgentStream(hub, std::move(node), metrics);
 }
 
-AgentStream::AgentStream(AgentHub* hub, std::string node)
-    : hub_(hub), node_(std::move(node)), connection_(std::make_shared<Connection>(this, node_)) {
+AgentStream::AgentStream(AgentHub* hub, std::string node, MetricsCache* metrics)
+    : hub_(hub),
+      metrics_(metrics),
+      node_(std::move(node)),
+      connection_(std::make_shared<Connection>(this, node_)) {
   StartRead(&in_);
 }
 
@@ -64,6 +67,7 @@ void AgentStream::Handle(const v1::AgentMessage& m) {
   switch (m.message_case()) {
     case v1::AgentMessage::kHeartbeat:
       hub_->Heartbeat(node_);
+      if (metrics_ != nullptr) metrics_->Update(node_, connection_.get(), m.heartbeat());
       break;
     case v1::AgentMessage::kAck:
       hub_->Ack(node_, m.ack().revision());
@@ -141,6 +145,7 @@ void AgentStream::FinishLocked(const grpc::Status& status) {
 void AgentStream::OnDone() {
   connection_->Detach();
   hub_->Disconnected(connection_.get());
+  if (metrics_ != nullptr) metrics_->Forget(node_, connection_.get());
   delete this;
 }
 

@@ -13,6 +13,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "controller/agents/agent_hub.h"
+#include "controller/metrics/metrics_cache.h"
 #include "reef/v1/agent.grpc.pb.h"
 
 namespace reef::controller {
@@ -22,8 +23,9 @@ class AgentStream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::C
   static constexpr size_t kMaxQueuedBytes = 64 << 20;
 
   // `node` is the identity the caller's certificate proves. gRPC owns the stream
-  // from here (OnDone deletes it).
-  static AgentStream* Start(AgentHub* hub, std::string node);
+  // from here (OnDone deletes it). The heartbeats' resource usage goes to `metrics`
+  // (optional), which forgets it when the stream ends.
+  static AgentStream* Start(AgentHub* hub, std::string node, MetricsCache* metrics = nullptr);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -32,7 +34,7 @@ class AgentStream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::C
 
  private:
   class Connection;
-  AgentStream(AgentHub* hub, std::string node);
+  AgentStream(AgentHub* hub, std::string node, MetricsCache* metrics);
   void Handle(const v1::AgentMessage& message);
   // Queues a message (from the hub); starts a write when none is in flight.
   void Send(v1::ControllerMessage message);
@@ -41,6 +43,7 @@ class AgentStream final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::C
   void Finish(const grpc::Status& status);
 
   AgentHub* hub_;
+  MetricsCache* metrics_;
   const std::string node_;
   std::shared_ptr<Connection> connection_;
   v1::AgentMessage in_;  // owned by the read in flight

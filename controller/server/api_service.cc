@@ -258,6 +258,13 @@ grpc::ServerWriteReactor<v1::LogsChunk>* ApiServiceImpl::Logs(grpc::CallbackServ
   return LogsReactor::Start(store_, agents_, *req);
 }
 
+grpc::ServerUnaryReactor* ApiServiceImpl::Top(grpc::CallbackServerContext* ctx, const v1::TopRequest* req,
+                                              v1::TopResponse* resp) {
+  if (absl::Status s = RequireAdmin(*ctx, "top"); !s.ok()) return Respond(ctx, s);
+  if (metrics_ == nullptr) return Respond(ctx, absl::UnavailableError("this controller serves no metrics"));
+  return Respond(ctx, metrics_->Top(*req, resp));
+}
+
 grpc::ServerUnaryReactor* ApiServiceImpl::Version(grpc::CallbackServerContext* ctx,
                                                   const v1::VersionRequest* req,
                                                   v1::VersionResponse* resp) {

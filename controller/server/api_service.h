@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "controller/agents/agent_hub.h"
+#include "controller/metrics/metrics_cache.h"
 #include "controller/store/store.h"
 #include "reef/v1/api.grpc.pb.h"
 
@@ -14,7 +15,8 @@ namespace reef::controller {
 
 class ApiServiceImpl final : public reef::v1::ApiService::CallbackService {
  public:
-  ApiServiceImpl(store::Store* store, AgentHub* agents) : store_(store), agents_(agents) {}
+  ApiServiceImpl(store::Store* store, AgentHub* agents, MetricsCache* metrics = nullptr)
+      : store_(store), agents_(agents), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* Apply(grpc::CallbackServerContext* ctx, const v1::ApplyRequest* req,
                                   v1::ApplyResponse* resp) override;
@@ -30,6 +32,8 @@ class ApiServiceImpl final : public reef::v1::ApiService::CallbackService {
                                     v1::VersionResponse* resp) override;
   grpc::ServerWriteReactor<v1::LogsChunk>* Logs(grpc::CallbackServerContext* ctx,
                                                 const v1::LogsRequest* req) override;
+  grpc::ServerUnaryReactor* Top(grpc::CallbackServerContext* ctx, const v1::TopRequest* req,
+                                v1::TopResponse* resp) override;
 
   // The same operations without gRPC, for tests and for the controller's own use.
   absl::Status DoApply(const v1::ApplyRequest& req, v1::ApplyResponse* resp);
@@ -38,6 +42,7 @@ class ApiServiceImpl final : public reef::v1::ApiService::CallbackService {
  private:
   store::Store* store_;
   AgentHub* agents_;  // relays logs from the nodes
+  MetricsCache* metrics_;  // the nodes' latest resource usage; null: Top is Unavailable
 };
 
 // Resolves a kind name from a request ("Pod"), or InvalidArgument naming it.

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <stdexcept>
 
@@ -73,6 +74,16 @@ void NetHosts::Heal(int i) const { Must({"ip", "link", "set", veth(i), "up"}); }
 
 void CleanUpAgent(const std::string& data_dir, const std::string& cgroup_parent) {
   std::error_code ec;
+  // The agent's names on the machine derive from a hash of its data dir (agent/node.h):
+  // its pods' network namespaces in /run/netns and its tmpfs in /run/reef (memory/).
+  const std::string key = std::to_string(std::hash<std::string>{}(data_dir) % 100000000);
+  for (const auto& e : std::filesystem::directory_iterator("/run/netns", ec)) {
+    if (e.path().filename().string().rfind("reef-" + key + "-", 0) != 0) continue;
+    Run({"umount", "-l", e.path().string()});
+    std::filesystem::remove(e.path(), ec);
+  }
+  Run({"umount", "-l", "/run/reef/" + key + "/memory"});
+  std::filesystem::remove_all("/run/reef/" + key + "/memory", ec);
   for (const auto& e : std::filesystem::directory_iterator("/run/reef", ec)) {
     std::string root = e.path().string() + "/runc";
     RunResult list = Run({"runc", "--root", root, "list", "-q"});

@@ -28,6 +28,8 @@ class NetHosts {
   // Cuts host i off the network (its link goes down), and back.
   void Cut(int i) const;
   void Heal(int i) const;
+  // Host i's network namespace, for setns(2).
+  std::string netns_path(int i) const { return "/run/netns/" + netns(i); }
 
  private:
   std::string netns(int i) const;

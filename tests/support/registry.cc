@@ -501,7 +501,9 @@ std::string BuildTestImage(const std::string& dir, const std::string& tag,
   const std::string bin = bundle + "/rootfs/bin";
   std::filesystem::create_directories(bin);
   std::filesystem::copy_file(busybox, bin + "/busybox");
-  for (const char* applet : {"sh", "echo", "sleep", "cat", "true"}) {
+  // The applets tests' pods use by name (a tiny web server, a client, file tools).
+  for (const char* applet : {"sh", "echo", "sleep", "cat", "true", "httpd", "wget", "nc", "grep", "awk", "dd",
+                             "head", "rm", "ls", "mkdir", "stat", "touch", "hostname", "test", "ip"}) {
     std::filesystem::create_symlink("busybox", bin + "/" + applet);
   }
   MustRun({"umoci", "repack", "--image", image, bundle});

@@ -91,9 +91,10 @@ struct HubFixture {
   std::unique_ptr<store::Store> store = *store::OpenSqliteStore(":memory:");
   std::vector<std::string> renewed;
   std::unique_ptr<AgentHub> hub;
-  HubFixture() {
+  explicit HubFixture(std::string cluster_cidr = "") {
     AgentHubOptions o;
     o.store = store.get();
+    o.cluster_cidr = std::move(cluster_cidr);
     o.renew_lease = [this](const std::string& node, absl::Time) { renewed.push_back(node); };
     hub = *AgentHub::Start(std::move(o));
   }
@@ -142,6 +143,19 @@ TEST_CASE("hub: a new node gets a snapshot of its pods and their ConfigMaps, the
   CHECK(sent[2].delta().revision() == rev);
   REQUIRE(sent[2].delta().changes_size() == 1);
   CHECK(sent[2].delta().changes(0).object().config_map().data().at("x") == "2");
+}
+
+TEST_CASE("hub: each node gets its own pod CIDR in Welcome, and keeps it when it comes back") {
+  HubFixture f("10.42.0.0/16");
+  auto welcome_of = [&](const std::string& node) {
+    auto c = std::make_shared<FakeConnection>(node);
+    f.hub->Hello(c, HelloFrom(node));
+    return c->WaitFor(1)[0].welcome().pod_cidr();
+  };
+  CHECK(welcome_of("n1") == "10.42.0.0/24");
+  CHECK(welcome_of("n2") == "10.42.1.0/24");
+  CHECK(welcome_of("n1") == "10.42.0.0/24");
+  CHECK(f.store->Get(store::Key{"Node", "", "n2"})->node().spec().pod_cidr() == "10.42.1.0/24");
 }
 
 TEST_CASE("hub: a node coming back gets only what changed since its revision, and deletes for pods gone") {

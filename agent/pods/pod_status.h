@@ -1,0 +1,47 @@
+#pragma once
+// A pod's status as the kubelet reports it, computed from what the agent knows this
+// pass: the latest attempt of each container, what the probes say, and why containers
+// that do not exist yet are waiting. Pure: no I/O, no clock of its own.
+//
+//   phase       Pending until the init containers are done and a container runs;
+//               Running while one runs; Succeeded / Failed once all ended for good (an
+//               init container failing under restartPolicy Never fails the pod).
+//   conditions  Initialized (every init container exited 0), ContainersReady (every
+//               container running and ready by its readiness probe), Ready (the same).
+//               PodScheduled is the scheduler's and stays on the controller.
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "absl/time/time.h"
+#include "agent/state/agent_state.h"
+#include "reef/v1/core.pb.h"
+
+namespace reef::agent {
+
+struct Waiting {
+  std::string reason;  // ErrImagePull, ImagePullBackOff, CreateContainerConfigError, ...
+  std::string message;
+};
+
+struct PodStatusInputs {
+  const reef::v1::Pod* pod = nullptr;
+  absl::Time now;
+  // The latest attempt of each container (init or not), by container name.
+  std::map<std::string, ContainerRecord> latest;
+  // Why a container without an attempt is waiting, by name; absent: ContainerCreating
+  // (PodInitializing for regular containers while init containers run).
+  std::map<std::string, Waiting> waiting;
+  // What the probes say of a running attempt, by container id (default: true).
+  std::function<bool(const std::string& id)> ready = [](const std::string&) { return true; };
+  std::function<bool(const std::string& id)> started = [](const std::string&) { return true; };
+  std::string pod_ip;
+};
+
+reef::v1::PodStatus ComputePodStatus(const PodStatusInputs& in);
+
+// Whether every init container of the pod has exited 0 (true when it has none).
+bool InitContainersDone(const reef::v1::PodSpec& spec, const std::map<std::string, ContainerRecord>& latest);
+
+}  // namespace reef::agent
