@@ -1,4 +1,4 @@
-reef_test(pods_unit unit unit/static_pods_test.cc unit/agent_state_test.cc)
+reef_test(pods_unit unit unit/static_pods_test.cc unit/agent_state_test.cc unit/pod_status_test.cc)
 target_link_libraries(pods_unit PRIVATE reef_agent_pods reef_agent_state)
 
 # reef-agent end to end: real runc, overlay mounts, an image imported from a tarball.

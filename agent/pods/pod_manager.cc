@@ -263,8 +263,14 @@ absl::Status PodManager::SyncPod(const DesiredPod& desired, const PodRecord* sto
   in.waiting = WaitingReasons(key, pod.spec());
   in.pod_ip = pod_ip;
   if (options_.probes != nullptr) {
-    in.ready = [p = options_.probes](const std::string& id) { return p->Ready(id); };
-    in.started = [p = options_.probes](const std::string& id) { return p->Started(id); };
+    // A container without the probe passes it from its start (and after an agent
+    // restart, with no probe manager state yet); one with it waits for its results.
+    in.ready = [p = options_.probes](const Container& c, const std::string& id) {
+      return (!c.has_readiness_probe() && !c.has_startup_probe()) || p->Ready(id);
+    };
+    in.started = [p = options_.probes](const Container& c, const std::string& id) {
+      return !c.has_startup_probe() || p->Started(id);
+    };
   }
   reef::v1::PodStatus status = ComputePodStatus(in);
   // The pod's start is when its first container ran; it stays across restarts.

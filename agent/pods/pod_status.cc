@@ -44,8 +44,8 @@ Outcome Describe(const PodStatusInputs& in, const Container& c, const std::strin
   }
   if (!rec.finished) {
     cs->mutable_state()->mutable_running();
-    cs->set_started(in.started(rec.id));
-    cs->set_ready(cs->started() && in.ready(rec.id));
+    cs->set_started(in.started(c, rec.id));
+    cs->set_ready(cs->started() && in.ready(c, rec.id));
     return Outcome::kRunning;
   }
   auto exit = runtime::ParseExitRecord(rec.exit_json);

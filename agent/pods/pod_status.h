@@ -33,9 +33,10 @@ struct PodStatusInputs {
   // Why a container without an attempt is waiting, by name; absent: ContainerCreating
   // (PodInitializing for regular containers while init containers run).
   std::map<std::string, Waiting> waiting;
-  // What the probes say of a running attempt, by container id (default: true).
-  std::function<bool(const std::string& id)> ready = [](const std::string&) { return true; };
-  std::function<bool(const std::string& id)> started = [](const std::string&) { return true; };
+  // What the probes say of a running attempt of the container (default: true).
+  using ProbeView = std::function<bool(const reef::v1::Container& c, const std::string& id)>;
+  ProbeView ready = [](const reef::v1::Container&, const std::string&) { return true; };
+  ProbeView started = [](const reef::v1::Container&, const std::string&) { return true; };
   std::string pod_ip;
 };
 

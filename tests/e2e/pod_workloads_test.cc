@@ -70,6 +70,14 @@ std::string BusyboxContainer(const std::string& name, const std::string& script,
     command: [sh, -c, ')" + quoted + "']\n" + extra;
 }
 
+// Moves every line of `yaml` right by `n` spaces (containers inside a pod template).
+std::string Indent(const std::string& yaml, int n) {
+  std::string out, pad(n, ' ');
+  std::istringstream lines(yaml);
+  for (std::string line; std::getline(lines, line);) out += pad + line + "\n";
+  return out;
+}
+
 std::string PodYaml(const std::string& name, const std::string& containers, const std::string& spec_extra = "") {
   return R"(apiVersion: v1
 kind: Pod
@@ -99,8 +107,8 @@ spec:
     spec:
       terminationGracePeriodSeconds: 1
       containers:
-)" + BusyboxContainer("httpd", R"sh(mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www)sh",
-                      "    ports: [{containerPort: 80, hostPort: 8080}]\n"));
+)" + Indent(BusyboxContainer("httpd", R"sh(mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www)sh",
+                      "    ports: [{containerPort: 80, hostPort: 8080}]\n"), 4));
   n.f.WaitForCtl({"get", "pods"}, [](const std::string& o) { return Contains(o, "web-") && Contains(o, "Running"); });
   const std::string web = n.PodNames("web-").at(0);
   const std::string web_ip = n.Pod(web)["status"].value("podIP", "");
@@ -230,12 +238,12 @@ spec:
     spec:
       terminationGracePeriodSeconds: 1
       containers:
-)" + BusyboxContainer("httpd", R"(mkdir -p /www; [ "$VERSION" = 2 ] || echo ok > /www/ready; exec httpd -f -p 80 -h /www)",
-                      R"(    env: [{name: VERSION, value: ")" + std::to_string(version) + R"("}]
+)" + Indent(BusyboxContainer("httpd", R"(mkdir -p /www; [ "$VERSION" = 2 ] || echo ok > /www/ready; exec httpd -f -p 80 -h /www)",
+                             R"(    env: [{name: VERSION, value: ")" + std::to_string(version) + R"("}]
     readinessProbe:
       httpGet: {path: /ready, port: 80}
       periodSeconds: 1
-)");
+)"), 4);
   };
   n.Apply(gate(1));
 
@@ -304,7 +312,7 @@ spec:
     spec:
       terminationGracePeriodSeconds: 0
       containers:
-)" + BusyboxContainer("main", "sleep 3600"));
+)" + Indent(BusyboxContainer("main", "sleep 3600"), 4));
   std::string wide = n.f.WaitForCtl({"get", "pods", "-o", "wide"}, [](const std::string& o) { return Count(o, "Running") == 50; },
                                     std::chrono::seconds(180));
   std::set<std::string> ips;
@@ -359,10 +367,12 @@ TEST_CASE("workloads: reefctl top shows a pod's memory and cpu move when it allo
   };
   std::string idle = top([](long cpu, long mem) { return cpu < 100 && mem < 20; });
   CHECK(Contains(idle, "hog"));
+  MESSAGE("idle:\n" << idle);
   n.Apply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: hog}\ndata: {state: go}\n");
   n.WaitForLog("hog", "main", {"filled"});
   std::string busy = top([](long cpu, long mem) { return cpu >= 300 && mem >= 40; });
   CHECK(Contains(busy, "hog"));
+  MESSAGE("busy:\n" << busy);
 }
 
 }  // namespace
