@@ -7,6 +7,7 @@
 
 #include "agent/agent.h"
 #include "agent/inspect.h"
+#include "agent/teardown.h"
 #include "agent/node_info.h"
 #include "common/strings.h"
 #include "common/version.h"
@@ -51,12 +52,16 @@ int main(int argc, char** argv) {
   logs->add_option("pod", log_pod, "NAMESPACE/NAME or NAME (namespace default)")->required();
   logs->add_option("-c,--container", log_container, "the container (default: the only one)");
   logs->add_option("--tail", tail, "only the last N lines");
+  auto* teardown = app.add_subcommand(
+      "teardown", "with the agent stopped: stop and remove its containers, release their networks, mounts and "
+                  "cgroups (state and images stay)");
   CLI11_PARSE(app, argc, argv);
 
   if (version) {
     std::cout << "reef-agent " << reef::kVersion << " (" << reef::kGitCommit << ", " << reef::kPlatform << ")\n";
     return 0;
   }
+  if (*teardown) return Teardown(o);
   if (*images || *ps || *logs) {
     auto m = OpenMachinery(o, false);
     if (!m.ok()) return Fail(m.status());

@@ -26,6 +26,9 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 0.5
+  for i in 0 1; do  # each agent's pods, released in its host's network namespace
+    "$SRC/scripts/remove-containers.sh" "$WORK/agent$i" nsenter --net="/var/run/netns/reef-$SUFFIX-$i"
+  done
   "$SRC/scripts/remove-containers.sh" "$WORK"
   for i in 0 1; do
     ip link del "rfv${SUFFIX}$i" 2>/dev/null || true

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "tests/support/net_hosts.h"
+#include "tests/support/network_leftovers.h"
 #include "tests/support/process.h"
 #include "tests/support/registry.h"
 
@@ -20,8 +21,8 @@ constexpr auto kWait = std::chrono::seconds(20);
 
 bool Contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
-// One agent with its own data dir and manifest folder; cleans up its containers,
-// mounts and processes however the test ends.
+// One agent with its own data dir and manifest folder, in a network-namespace host;
+// cleans up its containers, mounts and processes however the test ends.
 class AgentFixture {
  public:
   AgentFixture() {
@@ -52,8 +53,14 @@ class AgentFixture {
   }
 
   void Start() {
-    agent_ = std::make_unique<Process>(Process::Start(
-        {BinaryPath("reef-agent"), "--data-dir", data_, "--manifest-dir", manifests_, "--node-name", "n1"}));
+    // In a network-namespace host of its own: the pods' bridge and iptables rules
+    // stay out of the machine's namespace.
+    std::vector<std::string> argv = host_.Exec(0);
+    for (const std::string& a : {BinaryPath("reef-agent"), std::string("--data-dir"), data_, std::string("--manifest-dir"),
+                                 manifests_, std::string("--node-name"), std::string("n1")}) {
+      argv.push_back(a);
+    }
+    agent_ = std::make_unique<Process>(Process::Start(argv));
     REQUIRE_MESSAGE(agent_->WaitForLine([](const std::string& l) { return Contains(l, "reef-agent ready"); }, kWait),
                     agent_->Stderr());
   }
@@ -85,7 +92,23 @@ class AgentFixture {
 
   std::string AgentLog() { return agent_ ? agent_->Stderr() : ""; }
 
+  // Runs a program in the agent's network-namespace host.
+  RunResult InHost(const std::vector<std::string>& argv) const {
+    std::vector<std::string> full = host_.Exec(0);
+    full.insert(full.end(), argv.begin(), argv.end());
+    return Run(full);
+  }
+  void Stop() {
+    agent_->Signal(SIGTERM);
+    agent_->Wait(std::chrono::seconds(10));
+  }
+  NetworkLeftovers Leftovers() const {
+    return CountNetworkLeftoversIn(host_.netns_path(0), "/run/netns", AgentNetnsPrefix(data_), data_ + "/network");
+  }
+  const std::string& data() const { return data_; }
+
  private:
+  NetHosts host_{1};
   TempDir dir_;
   std::string data_, manifests_;
   std::unique_ptr<Process> agent_;
@@ -186,6 +209,47 @@ TEST_CASE("kill -9 of the agent: containers adopted, exits while down learned") 
   };
   CHECK(id_of(before, "long-n1") == id_of(after, "long-n1"));
   CHECK(Contains(after, "long-n1    1/1     Running   0"));
+}
+
+TEST_CASE("reef-agent teardown releases a stopped agent's containers, pod networks and mounts; a start brings them back") {
+  AgentFixture f;
+  f.Start();
+  f.WriteManifest("web.yaml", R"(apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: scratch, emptyDir: {medium: Memory}}]
+  containers:
+  - name: main
+    image: localhost/busybox:1
+    imagePullPolicy: Never
+    command: [sleep, "3600"]
+    ports: [{containerPort: 80, hostPort: 8080}]
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+)");
+  f.WriteManifest("plain.yaml", PodManifest("plain", "sleep 3600"));
+  f.WaitForPs([](const std::string& o) {
+    return Contains(o, "web-n1     1/1     Running") && Contains(o, "plain-n1   1/1     Running");
+  });
+  NetworkLeftovers running = f.Leftovers();
+  CHECK(running.netns_files == 2);
+  CHECK(running.iptables_rules > 0);  // masquerade and the hostPort's DNAT
+  f.Stop();
+
+  RunResult down = f.InHost({BinaryPath("reef-agent"), "--data-dir", f.data(), "teardown"});
+  CHECK_MESSAGE(down.exit_code == 0, down.err);
+  CHECK(Contains(down.out, "removed 2 containers"));
+  NetworkLeftovers after = f.Leftovers();
+  CHECK_MESSAGE(after.total() == 0, after.ToString());
+  RunResult mounts = Run({"grep", "-c", " " + f.data() + "/", "/proc/self/mounts"});
+  CHECK_MESSAGE(mounts.out == "0\n", "mounts left under the data dir: " << mounts.out);
+
+  // State and images stayed: the agent runs the same pods again.
+  f.Start();
+  f.WaitForPs([](const std::string& o) {
+    return Contains(o, "web-n1     1/1     Running") && Contains(o, "plain-n1   1/1     Running");
+  });
 }
 
 }  // namespace

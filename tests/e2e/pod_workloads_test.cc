@@ -4,8 +4,6 @@
 // probes and init containers, clean teardown after a crash, and `reefctl top`.
 
 #include <doctest/doctest.h>
-#include <fcntl.h>
-#include <sched.h>
 
 #include <nlohmann/json.hpp>
 #include <set>
@@ -279,22 +277,8 @@ spec:
 
 // Counts what pod networking left in the agent's host namespace (and in /run/netns).
 NetworkLeftovers LeftoversOnHost(const OneNode& n) {
-  NetworkLeftovers counted;
-  std::string error;
-  std::thread in_host([&] {
-    // A thread of our own joins the host's network namespace; the rest of the test stays.
-    int fd = open(n.f.hosts().netns_path(0).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
-      error = "cannot enter the host's network namespace";
-      return;
-    }
-    close(fd);
-    const std::string key = std::to_string(std::hash<std::string>{}(n.f.DataDir(0)) % 100000000);
-    counted = CountNetworkLeftovers("/run/netns", "reef-" + key + "-", n.f.DataDir(0) + "/network");
-  });
-  in_host.join();
-  REQUIRE_MESSAGE(error.empty(), error);
-  return counted;
+  return CountNetworkLeftoversIn(n.f.hosts().netns_path(0), "/run/netns", AgentNetnsPrefix(n.f.DataDir(0)),
+                                 n.f.DataDir(0) + "/network");
 }
 
 TEST_CASE("workloads: 50 pods created and deleted, the agent killed and restarted: no netns, veth, IP or rule left") {

@@ -1,11 +1,15 @@
 #include "tests/support/network_leftovers.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "tests/support/process.h"
 
@@ -85,6 +89,29 @@ NetworkLeftovers CountNetworkLeftovers(const std::string& netns_dir, const std::
   }
   n.details = details.str();
   return n;
+}
+
+NetworkLeftovers CountNetworkLeftoversIn(const std::string& netns_path, const std::string& netns_dir,
+                                         const std::string& prefix, const std::string& state_dir) {
+  NetworkLeftovers counted;
+  std::exception_ptr failed;
+  std::thread in_host([&] {
+    try {
+      int fd = open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) throw std::runtime_error("cannot enter " + netns_path);
+      close(fd);
+      counted = CountNetworkLeftovers(netns_dir, prefix, state_dir);
+    } catch (...) {
+      failed = std::current_exception();
+    }
+  });
+  in_host.join();
+  if (failed) std::rethrow_exception(failed);
+  return counted;
+}
+
+std::string AgentNetnsPrefix(const std::string& data_dir) {
+  return "reef-" + std::to_string(std::hash<std::string>{}(data_dir) % 100000000) + "-";
 }
 
 }  // namespace reef::testing

@@ -29,4 +29,12 @@ NetworkLeftovers CountNetworkLeftovers(const std::string& netns_dir, const std::
                                        const std::string& state_dir,
                                        const std::string& bridge = "reef0");
 
+// The same, counted from inside the network namespace at `netns_path` (an agent's
+// host), by a thread of its own: the caller's namespace does not change.
+NetworkLeftovers CountNetworkLeftoversIn(const std::string& netns_path, const std::string& netns_dir,
+                                         const std::string& prefix, const std::string& state_dir);
+
+// The netns prefix of the agent with this data dir (agent/node.h: NodePaths).
+std::string AgentNetnsPrefix(const std::string& data_dir);
+
 }  // namespace reef::testing
