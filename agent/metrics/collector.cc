@@ -78,6 +78,20 @@ std::optional<uint64_t> BusyTicks(absl::string_view content) {
   return busy;
 }
 
+// cAdvisor's working set: what the cgroup uses (`usage_file`) minus the page cache
+// the kernel may reclaim first (`inactive_key` of `stat_file`).
+// False when the usage cannot be read.
+bool ReadWorkingSet(const std::string& usage_file, const std::string& stat_file, absl::string_view inactive_key,
+                    uint64_t* bytes) {
+  auto usage = Read(usage_file, kMaxControlFile);
+  if (!usage || !absl::SimpleAtoi(absl::StripAsciiWhitespace(*usage), bytes)) return false;
+  if (auto stat = Read(stat_file, kMaxControlFile)) {
+    uint64_t inactive = FlatKey(*stat, inactive_key).value_or(0);
+    *bytes = inactive < *bytes ? *bytes - inactive : 0;
+  }
+  return true;
+}
+
 std::string JoinPath(const std::string& root, const std::string& cgroup) {
   if (cgroup.empty() || cgroup.front() != '/') return reef::StrCat(root, "/", cgroup);
   return root + cgroup;
@@ -121,18 +135,8 @@ bool MetricsCollector::ReadCgroup(const std::string& cgroup, Reading* reading) {
       reading->cpu_nanos = *usec * 1000;
     }
   }
-  auto current = Read(dir + "/memory.current", kMaxControlFile);
-  uint64_t bytes = 0;
-  if (current && absl::SimpleAtoi(absl::StripAsciiWhitespace(*current), &bytes)) {
-    // cAdvisor's working set: what the cgroup uses minus the page cache the kernel
-    // may reclaim first.
-    if (auto stat = Read(dir + "/memory.stat", kMaxControlFile)) {
-      uint64_t inactive = FlatKey(*stat, "inactive_file").value_or(0);
-      bytes = inactive < bytes ? bytes - inactive : 0;
-    }
-    reading->has_memory = true;
-    reading->memory_bytes = bytes;
-  }
+  reading->has_memory =
+      ReadWorkingSet(dir + "/memory.current", dir + "/memory.stat", "inactive_file", &reading->memory_bytes);
   return true;
 }
 
@@ -152,16 +156,8 @@ bool MetricsCollector::ReadCgroupV1(const std::string& cgroup, Reading* reading)
   }
   if (IsDir(memory_dir)) {
     found = true;
-    uint64_t bytes = 0;
-    auto usage = Read(memory_dir + "/memory.usage_in_bytes", kMaxControlFile);
-    if (usage && absl::SimpleAtoi(absl::StripAsciiWhitespace(*usage), &bytes)) {
-      if (auto stat = Read(memory_dir + "/memory.stat", kMaxControlFile)) {
-        uint64_t inactive = FlatKey(*stat, "total_inactive_file").value_or(0);
-        bytes = inactive < bytes ? bytes - inactive : 0;
-      }
-      reading->has_memory = true;
-      reading->memory_bytes = bytes;
-    }
+    reading->has_memory = ReadWorkingSet(memory_dir + "/memory.usage_in_bytes", memory_dir + "/memory.stat",
+                                         "total_inactive_file", &reading->memory_bytes);
   }
   return found;
 }

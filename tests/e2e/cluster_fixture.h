@@ -32,11 +32,6 @@ inline int Count(const std::string& s, const std::string& part) {
   return n;
 }
 
-inline std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // A controller on the hosts' bridge and one agent per host.
 class ClusterFixture {
  public:
@@ -94,7 +89,7 @@ class ClusterFixture {
  private:
   std::unique_ptr<Process> LaunchAgent(int i, const std::string& data) {
     std::vector<std::string> argv = hosts_.Exec(i);
-    std::string token = ReadFile(controller_dir_ + "/node-token");
+    std::string token = ReadWholeFile(controller_dir_ + "/node-token");
     while (!token.empty() && token.back() == '\n') token.pop_back();
     for (const std::string& a : {BinaryPath("reef-agent"), std::string("--data-dir"), data, std::string("--server"),
                                  server_, std::string("--token"), token, std::string("--node-name"), NodeName(i)}) {

@@ -23,14 +23,8 @@ namespace reef::agent::volumes {
 namespace {
 
 namespace fs = std::filesystem;
+using reef::testing::ReadWholeFile;
 using reef::testing::TempDir;
-
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 bool IsTmpfs(const std::string& path) {
   struct statfs st;
@@ -85,7 +79,7 @@ bool OnDisk(const std::string& root, const std::string& view, const std::string&
   bool found = false;
   for (const auto& e : fs::recursive_directory_iterator(view)) {
     if (e.is_symlink() || !e.is_regular_file()) continue;
-    if (Read(e.path().string()).find(needle) != std::string::npos) found = true;
+    if (ReadWholeFile(e.path().string()).find(needle) != std::string::npos) found = true;
   }
   return found;
 }
@@ -147,19 +141,19 @@ TEST_CASE("volumes tmpfs: secret bytes live on a tmpfs and never on disk") {
   REQUIRE(mounts.ok());
   CHECK(*mounts == std::vector<std::string>{dir});  // per /proc/self/mountinfo
   CHECK(IsTmpfs(dir));
-  CHECK(Read(dir + "/password") == value);
+  CHECK(ReadWholeFile(dir + "/password") == value);
   CHECK_FALSE(OnDisk(f.tmp.path(), f.tmp.path() + "/view", value));
 
   // An update stays on the tmpfs too, and the old value is gone from it.
   const std::string next = RandomSecret();
   f.source.PutSecret("shop", "db", {{"password", next}});
   f.Prepare();
-  CHECK(Read(dir + "/password") == next);
+  CHECK(ReadWholeFile(dir + "/password") == next);
   CHECK(MountCount(f.tmp.path()) == 1);
   CHECK_FALSE(OnDisk(f.tmp.path(), f.tmp.path() + "/view", next));
   bool old_left = false;
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (e.is_regular_file() && Read(e.path().string()).find(value) != std::string::npos) old_left = true;
+    if (e.is_regular_file() && ReadWholeFile(e.path().string()).find(value) != std::string::npos) old_left = true;
   }
   CHECK_FALSE(old_left);
 }

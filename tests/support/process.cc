@@ -2,6 +2,8 @@
 
 #include "common/unique_fd.h"
 
+#include <fstream>
+#include <sstream>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -522,6 +524,13 @@ int Process::Wait(std::chrono::milliseconds timeout) {
 }
 
 bool Process::Running() { return pid_ > 0 && !TryReap(); }
+
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
 
 TempDir::TempDir() {
   const char* tmpdir = getenv("TMPDIR");

@@ -91,6 +91,9 @@ class Process {
   size_t next_line_ = 0;  // First line WaitForLine has not offered to a matcher yet.
 };
 
+// The whole content of a file; "" when it cannot be read.
+std::string ReadWholeFile(const std::string& path);
+
 // A fresh folder under $TMPDIR (or /tmp) named reef-test-XXXXXX, removed with its
 // contents on destruction.
 class TempDir {

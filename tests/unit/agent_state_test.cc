@@ -63,13 +63,6 @@ TEST_CASE("agent state keeps pods and containers across reopen") {
   CHECK((*state)->Containers()->empty());
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 ControllerUpdate SecretAndConfigMap(int64_t revision) {
   ControllerUpdate u;
   u.revision = revision;
@@ -98,9 +91,9 @@ TEST_CASE("agent state keeps Secrets in their own database, never in the main on
   }
   // Every byte the main database left on disk (WAL included) is free of the Secret.
   for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
-    if (e.is_regular_file()) CHECK_MESSAGE(ReadAll(e.path()).find("hunter2-very-secret") == std::string::npos, e.path());
+    if (e.is_regular_file()) CHECK_MESSAGE(reef::testing::ReadWholeFile(e.path()).find("hunter2-very-secret") == std::string::npos, e.path());
   }
-  CHECK(ReadAll(secrets_db).find("hunter2-very-secret") != std::string::npos);
+  CHECK(reef::testing::ReadWholeFile(secrets_db).find("hunter2-very-secret") != std::string::npos);
 
   SUBCASE("a reopen with the Secrets database in place keeps everything") {
     auto state = AgentState::Open(main_db, secrets_db);

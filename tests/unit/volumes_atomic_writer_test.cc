@@ -15,14 +15,8 @@ namespace reef::agent::volumes {
 namespace {
 
 namespace fs = std::filesystem;
+using reef::testing::ReadWholeFile;
 using reef::testing::TempDir;
-
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 struct stat Lstat(const std::string& path) {
   struct stat st{};
@@ -58,8 +52,8 @@ TEST_CASE("volumes atomic writer: files behind ..data, names as links through it
   CHECK(version.starts_with(".."));
   CHECK(version.find('/') == std::string::npos);
   CHECK(Entries(d) == std::set<std::string>{"..data", version, "app.conf", "nested"});
-  CHECK(Read(d + "/app.conf") == "a=1\n");
-  CHECK(Read(d + "/nested/deep/x") == "x");
+  CHECK(ReadWholeFile(d + "/app.conf") == "a=1\n");
+  CHECK(ReadWholeFile(d + "/nested/deep/x") == "x");
   CHECK((Lstat(d + "/" + version + "/app.conf").st_mode & 07777) == 0644);
   CHECK((Lstat(d + "/" + version + "/nested/deep/x").st_mode & 07777) == 0600);
   CHECK((Lstat(d + "/" + version).st_mode & 07777) == 0755);
@@ -99,8 +93,8 @@ TEST_CASE("volumes atomic writer: an update swaps ..data and removes the old ver
   CHECK(Write(d, {{"a", {"new", 0644}}, {"added", {"hi", 0644}}}));
   const std::string v2 = fs::read_symlink(d + "/..data").string();
   CHECK(v2 != v1);
-  CHECK(Read(d + "/a") == "new");
-  CHECK(Read(d + "/added") == "hi");
+  CHECK(ReadWholeFile(d + "/a") == "new");
+  CHECK(ReadWholeFile(d + "/added") == "hi");
   CHECK_FALSE(Exists(d + "/gone"));  // a removed key disappears
   CHECK_FALSE(Exists(d + "/" + v1));
   CHECK(Entries(d) == std::set<std::string>{"..data", v2, "a", "added"});
@@ -135,7 +129,7 @@ TEST_CASE("volumes atomic writer: repairs a missing link without rewriting the f
   fs::remove(d + "/a");
   CHECK_FALSE(Write(d, {{"a", {"x", 0644}}}));
   CHECK(fs::read_symlink(d + "/..data") == v1);
-  CHECK(Read(d + "/a") == "x");
+  CHECK(ReadWholeFile(d + "/a") == "x");
 }
 
 TEST_CASE("volumes atomic writer: leftovers of an interrupted update go with the next one") {
@@ -166,7 +160,7 @@ TEST_CASE("volumes atomic writer: leaves a file it did not make alone") {
   const std::string d = tmp.path();
   std::ofstream(d + "/a") << "mine";
   CHECK(WriteAtomic(d, {{"a", {"x", 0644}}}).status().code() == absl::StatusCode::kFailedPrecondition);
-  CHECK(Read(d + "/a") == "mine");
+  CHECK(ReadWholeFile(d + "/a") == "mine");
 }
 
 }  // namespace

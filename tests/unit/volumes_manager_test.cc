@@ -18,14 +18,8 @@ namespace reef::agent::volumes {
 namespace {
 
 namespace fs = std::filesystem;
+using reef::testing::ReadWholeFile;
 using reef::testing::TempDir;
-
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 struct ManagerFixture {
   TempDir tmp;
@@ -76,7 +70,7 @@ TEST_CASE("volumes manager: emptyDir, hostPath and configMap volumes") {
   CHECK(v.projected == std::set<std::string>{"config"});
   CHECK(fs::is_directory(f.tmp.path() + "/host/data"));
   CHECK((fs::status(f.Dir("empty-dir", "scratch")).permissions() & fs::perms::all) == fs::perms::all);
-  CHECK(Read(f.Dir("configmap", "config") + "/conf/mode.txt") == "fast");
+  CHECK(ReadWholeFile(f.Dir("configmap", "config") + "/conf/mode.txt") == "fast");
   CHECK_FALSE(fs::exists(f.Dir("configmap", "config") + "/other"));
   CHECK((fs::status(f.Dir("configmap", "config") + "/conf/mode.txt").permissions() & fs::perms::all) ==
         (fs::perms::owner_read | fs::perms::owner_write));
@@ -97,8 +91,8 @@ TEST_CASE("volumes manager: an unchanged pod costs no writes, a changed ConfigMa
   f.source.PutConfigMap("shop", "cfg", {{"a", "2"}, {"b", "3"}});
   f.Prepare();
   CHECK(fs::read_symlink(dir + "/..data") != v1);
-  CHECK(Read(dir + "/a") == "2");
-  CHECK(Read(dir + "/b") == "3");
+  CHECK(ReadWholeFile(dir + "/a") == "2");
+  CHECK(ReadWholeFile(dir + "/b") == "3");
 }
 
 TEST_CASE("volumes manager: a whole-folder mount sees updates, a subPath mount pins its file") {
@@ -121,7 +115,7 @@ TEST_CASE("volumes manager: a whole-folder mount sees updates, a subPath mount p
 
   f.source.PutConfigMap("shop", "cfg", {{"a", "2"}});
   f.Prepare();
-  CHECK(Read(folder + "/a") == "2");
+  CHECK(ReadWholeFile(folder + "/a") == "2");
   // The old version is gone from the volume; a running container keeps the inode its
   // bind mount holds (as in Kubernetes, where subPath mounts see no updates).
   CHECK_FALSE(fs::exists(pinned));
@@ -198,7 +192,7 @@ TEST_CASE("volumes manager: Remove, List and GarbageCollect, hostPath contents s
   CHECK(f.manager.Remove("sb1").ok());  // idempotent
   CHECK(f.manager.Remove("never-existed").ok());
   CHECK(*f.manager.List() == std::vector<std::string>{"sb2", "sb3"});
-  CHECK(Read(f.tmp.path() + "/host/keep") == "keep");
+  CHECK(ReadWholeFile(f.tmp.path() + "/host/keep") == "keep");
 
   CHECK(f.manager.GarbageCollect({"sb3"}).ok());
   CHECK(*f.manager.List() == std::vector<std::string>{"sb3"});
