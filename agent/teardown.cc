@@ -10,7 +10,8 @@
 #include "agent/pods/pod_manager.h"
 #include "agent/runtime/cgroups.h"
 #include "agent/volumes/host_mounts.h"
-#include "agent/volumes/volume_manager.h"
+#include "absl/strings/ascii.h"
+#include "common/files.h"
 
 namespace reef::agent {
 namespace {
@@ -53,20 +54,26 @@ int Teardown(const AgentOptions& o) {
   no.cni_bin_dir = o.cni_bin_dir;
   no.state_dir = paths.network_state();
   no.netns_prefix = paths.netns_prefix();
-  // DEL needs a well-formed config; the addresses come from the records.
-  no.subnet = o.pod_cidr.empty() ? std::string(kStandalonePodCidr) : o.pod_cidr;
+  // DEL needs a well-formed config (the node's, as the agent last used it); the
+  // addresses come from the records.
+  no.subnet = o.pod_cidr;
+  if (auto kept = ReadFileLimited(paths.pod_cidr_file(), 256); no.subnet.empty() && kept.ok()) {
+    no.subnet = std::string(absl::StripAsciiWhitespace(*kept));
+  }
+  if (no.subnet.empty()) no.subnet = kStandalonePodCidr;
   if (auto net = network::PodNetwork::Open(std::move(no)); net.ok()) {
     out.Check((*net)->GarbageCollect({}), "release pod networks");
   } else {
     out.Check(net.status(), "pod networks");
   }
-  volumes::VolumeManager volumes(volumes::VolumeOptions{o.data_dir + "/pods"});
-  out.Check(volumes.GarbageCollect({}), "remove pod volumes");
+  // Volumes are unmounted (memory emptyDirs, Secrets), not removed: emptyDir data on
+  // disk is there for the pods when the agent starts again, as after a reboot.
+  out.Check(volumes::UnmountAll(o.data_dir + "/pods"), "unmount pod volumes");
 
   // Cgroups: each pod's, then the agent's own parent (runc removed the containers').
   if (auto pods = m->state->Pods(); pods.ok()) {
     for (const PodRecord& p : *pods) {
-      out.Check(runtime::RemoveCgroup(paths.cgroup_parent() + "/" + ShortSha256(p.key, 10)), "remove cgroup of " + p.key);
+      out.Check(runtime::RemoveCgroup(PodCgroupPath(paths.cgroup_parent(), p.key)), "remove cgroup of " + p.key);
     }
   }
   (void)runtime::RemoveCgroup(paths.cgroup_parent());  // not ours alone if it fails

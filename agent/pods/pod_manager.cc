@@ -68,8 +68,12 @@ std::string PodManager::ContainerDir(const std::string& id) const {
   return reef::StrCat(options_.data_dir, "/containers/", id);
 }
 
+std::string PodCgroupPath(const std::string& cgroup_parent, const std::string& pod_key) {
+  return reef::StrCat(cgroup_parent, "/", ShortSha256(pod_key, 10));
+}
+
 std::string PodManager::PodCgroup(const std::string& pod_key) const {
-  return reef::StrCat(options_.cgroup_parent, "/", ShortSha256(pod_key, 10));
+  return PodCgroupPath(options_.cgroup_parent, pod_key);
 }
 
 std::string PodManager::BundleDir(const std::string& id) const {
@@ -92,32 +96,39 @@ void PodManager::SetDesired(std::map<std::string, DesiredPod> pods, std::shared_
 
 void PodManager::SetPodNetwork(std::unique_ptr<network::PodNetwork> network) {
   sandboxes_.SetNetwork(std::move(network));
-  auto stored = state_->Pods();
-  if (!stored.ok()) {
-    REEF_LOG(Error) << "read agent state: " << stored.status().message();
+  auto keep = OwnedSandboxes();
+  if (!keep.ok()) {
+    REEF_LOG(Error) << "read agent state: " << keep.status().message();
     return;
   }
-  std::set<std::string> keep;
-  for (const PodRecord& p : *stored) keep.insert(SandboxId(p.key, p.spec_hash));
-  if (absl::Status s = sandboxes_.GarbageCollect(keep); !s.ok()) {
+  if (absl::Status s = sandboxes_.GarbageCollect(*keep); !s.ok()) {
     REEF_LOG(Error) << "release pod sandboxes left behind: " << s.message();
   }
 }
 
+absl::StatusOr<std::set<std::string>> PodManager::OwnedSandboxes() {
+  ASSIGN_OR_RETURN(auto pods, state_->Pods());
+  ASSIGN_OR_RETURN(auto containers, state_->Containers());
+  std::set<std::string> owned;
+  for (const PodRecord& p : pods) owned.insert(SandboxId(p.key, p.spec_hash));
+  for (const ContainerRecord& c : containers) owned.insert(SandboxId(c.pod_key, c.spec_hash));
+  return owned;
+}
+
 absl::Status PodManager::Recover() {
   ASSIGN_OR_RETURN(auto pods, state_->Pods());
-  std::set<std::string> keep;
+  ASSIGN_OR_RETURN(std::set<std::string> keep, OwnedSandboxes());
   {
     // Until the sources speak again, run what was last desired (autonomy).
     absl::MutexLock lock(&mu_);
-    for (auto& p : pods) {
-      desired_[p.key] = DesiredPod{p.pod, p.source, p.spec_hash};
-      keep.insert(SandboxId(p.key, p.spec_hash));
-    }
+    for (auto& p : pods) desired_[p.key] = DesiredPod{p.pod, p.source, p.spec_hash};
   }
   // Volumes of pods that are gone (a crash between their teardown and their record's
-  // removal); their network follows once SetPodNetwork is called.
-  RETURN_IF_ERROR(sandboxes_.GarbageCollect(keep));
+  // removal); their network follows once SetPodNetwork is called. A leftover that
+  // cannot be removed must not keep the agent from running the pods.
+  if (absl::Status s = sandboxes_.GarbageCollect(keep); !s.ok()) {
+    REEF_LOG(Error) << "remove pod sandboxes left behind: " << s.message();
+  }
   ASSIGN_OR_RETURN(auto containers, state_->Containers());
   int adopted = 0, ended = 0;
   for (ContainerRecord& c : containers) {
@@ -173,7 +184,9 @@ bool PodManager::SyncOnce() {
     if (s.ok()) {
       std::error_code ec;
       std::filesystem::remove_all(std::filesystem::path(PodLogPath(options_.data_dir, p.key, "x")).parent_path(), ec);
-      sandbox_errors_.erase(p.key);
+      sandbox_failures_.erase(p.key);
+      volume_errors_.erase(p.key);
+      pod_ips_.erase(p.key);
       REEF_LOG(Info) << "pod " << p.key << ": removed";
     } else {
       REEF_LOG(Error) << "pod " << p.key << ": remove: " << s.message();
@@ -215,18 +228,22 @@ absl::Status PodManager::SyncPod(const DesiredPod& desired, const PodRecord* sto
       REEF_LOG(Info) << "pod " << key << ": changed, its old containers are gone";
     }
   }
+  if (stored == nullptr || stored->spec_hash != desired.spec_hash) {
+    // Recorded before anything is made for it: after a crash from here on, the next
+    // start keeps this pod's sandbox (and tears it down if the pod is gone by then).
+    PodRecord pending = record;
+    pending.pod.clear_status();
+    pending.pod.mutable_status()->set_phase("Pending");
+    RETURN_IF_ERROR(state_->PutPod(pending));
+  }
 
   ASSIGN_OR_RETURN(auto all, state_->Containers());
   std::map<std::string, ContainerRecord> latest = LatestAttempts(all, key);
   std::string pod_ip;
-  auto sandbox = sandboxes_.Ensure(pod, SandboxId(key, desired.spec_hash), config);
-  if (!sandbox.ok()) {
-    std::string& last = sandbox_errors_[key];
-    if (last != sandbox.status().message()) REEF_LOG(Warning) << "pod " << key << ": sandbox: " << sandbox.status().message();
-    last = std::string(sandbox.status().message());
-  } else {
-    sandbox_errors_.erase(key);
+  absl::StatusOr<Sandbox> sandbox = EnsureSandbox(desired, key, config);
+  if (sandbox.ok()) {
     pod_ip = sandbox->pod_ip;
+    pod_ips_[key] = pod_ip;
     auto policy = runtime::ParseRestartPolicy(pod.spec().restart_policy());
     RETURN_IF_ERROR(policy.status());
     const bool never = *policy == runtime::RestartPolicy::kNever;
@@ -236,16 +253,14 @@ absl::Status PodManager::SyncPod(const DesiredPod& desired, const PodRecord* sto
     };
     // Init containers one at a time, in order, each to a zero exit; a failed one is
     // retried (with back-off) unless the pod's policy is Never.
-    bool initialized = true;
     for (const Container& c : pod.spec().init_containers()) {
       ASSIGN_OR_RETURN(auto rec, RunContainer(desired, c, *sandbox, config, optional_latest(c.name()),
                                               [never](int code) { return code != 0 && !never; }));
       if (rec) latest[c.name()] = *rec;
-      if (!InitContainersDone(pod.spec(), latest)) {
-        initialized = false;
-        break;
-      }
+      auto exit = rec && rec->finished ? runtime::ParseExitRecord(rec->exit_json) : absl::NotFoundError("");
+      if (!exit.ok() || exit->exit_code != 0) break;  // the next one waits for this one
     }
+    const bool initialized = InitContainersDone(pod.spec(), latest);
     for (const Container& c : pod.spec().containers()) {
       if (!initialized) break;
       auto restarts = [&](int code) { return runtime::ShouldRestart(*policy, code); };
@@ -287,6 +302,37 @@ absl::Status PodManager::SyncPod(const DesiredPod& desired, const PodRecord* sto
   return absl::OkStatus();
 }
 
+absl::StatusOr<Sandbox> PodManager::EnsureSandbox(const DesiredPod& desired, const std::string& key,
+                                                  const volumes::ConfigSource& config) {
+  const absl::Time now = options_.clock->Now();
+  // A sandbox that failed is tried again after a growing pause, not on every pass:
+  // each try runs the CNI plugins and writes to the disk.
+  auto failed = sandbox_failures_.find(key);
+  if (failed != sandbox_failures_.end() && now < failed->second.retry_at) {
+    return absl::UnavailableError(failed->second.message);
+  }
+  auto sandbox = sandboxes_.Ensure(desired.pod, SandboxId(key, desired.spec_hash), config);
+  if (!sandbox.ok()) {
+    Failure& f = sandbox_failures_[key];
+    f.failures++;
+    if (f.message != sandbox.status().message()) {
+      REEF_LOG(Warning) << "pod " << key << ": sandbox: " << sandbox.status().message();
+    }
+    f.message = std::string(sandbox.status().message());
+    f.retry_at = now + std::min(absl::Seconds(1) * (1 << std::min(f.failures - 1, 6)), absl::Minutes(1));
+    return sandbox.status();
+  }
+  sandbox_failures_.erase(key);
+  // A volume that cannot be refreshed keeps its last contents, as in Kubernetes; the
+  // pod runs on. Said once per distinct problem.
+  std::string& last = volume_errors_[key];
+  if (!sandbox->volume_error.empty() && last != sandbox->volume_error) {
+    REEF_LOG(Warning) << "pod " << key << ": volumes keep their last contents: " << sandbox->volume_error;
+  }
+  last = sandbox->volume_error;
+  return sandbox;
+}
+
 absl::StatusOr<std::optional<ContainerRecord>> PodManager::RunContainer(
     const DesiredPod& desired, const Container& c, const Sandbox& sandbox, const volumes::ConfigSource& config,
     std::optional<ContainerRecord> latest, const std::function<bool(int exit_code)>& restarts) {
@@ -319,10 +365,18 @@ absl::StatusOr<std::optional<ContainerRecord>> PodManager::RunContainer(
   next.last_exit_json = rec.exit_json;
   next.finished = false;
   next.exit_json.clear();
-  RETURN_IF_ERROR(state_->DeleteContainer(rec.id));
   REEF_LOG(Info) << "pod " << key << ": restarting " << c.name() << " (restart " << next.restart_count << ")";
   NoteStartError(key, c.name(), StartContainer(desired, c, sandbox, config, next));
-  return latest_after_start();
+  ASSIGN_OR_RETURN(auto after, latest_after_start());
+  if (after && after->id == next.id) {
+    RETURN_IF_ERROR(state_->DeleteContainer(rec.id));
+    return after;
+  }
+  // The new attempt failed before it had a record (a pull, a config error): the
+  // ended one stays, with its restart count, and the next try waits a back-off.
+  rec.not_before = options_.clock->Now() + runtime::BackoffDelay(std::max(rec.crashes, 1), options_.backoff);
+  RETURN_IF_ERROR(state_->PutContainer(rec));
+  return rec;
 }
 
 absl::Status PodManager::StopIfProbeFailed(const DesiredPod& desired, const ContainerRecord& rec) {
@@ -335,16 +389,16 @@ absl::Status PodManager::StopIfProbeFailed(const DesiredPod& desired, const Cont
   int64_t grace = desired.pod.spec().has_termination_grace_period_seconds()
                       ? desired.pod.spec().termination_grace_period_seconds()
                       : 30;
-  return StopStep(rec, absl::Seconds(grace)).status();
+  ASSIGN_OR_RETURN(bool stopped, StopStep(rec, absl::Seconds(grace)));
+  // Given up on (no exit recorded after SIGKILL): not a stop in progress any more.
+  if (stopped) stopping_.erase(rec.id);
+  return absl::OkStatus();
 }
 
 void PodManager::UpdateProbes(const std::map<std::string, DesiredPod>& desired) {
   if (options_.probes == nullptr) return;
   auto all = state_->Containers();
-  auto stored = state_->Pods();
-  if (!all.ok() || !stored.ok()) return;
-  std::map<std::string, std::string> pod_ips;
-  for (const PodRecord& p : *stored) pod_ips[p.key] = p.pod.status().pod_ip();
+  if (!all.ok()) return;
   std::vector<probes::ProbedContainer> running;
   std::map<std::string, Probed> still;
   for (const ContainerRecord& rec : *all) {
@@ -359,7 +413,7 @@ void PodManager::UpdateProbes(const std::map<std::string, DesiredPod>& desired) 
     auto known = probed_.find(rec.id);
     Probed p = known != probed_.end() ? known->second
                                       : Probed{rec.pod_key, rec.name, "", options_.clock->Now()};
-    p.pod_ip = pod_ips[rec.pod_key];
+    p.pod_ip = pod_ips_[rec.pod_key];
     still[rec.id] = p;
     running.push_back(probes::ProbedContainer{rec.id, rec.pod_key, *spec, p.pod_ip, p.started_at});
   }
@@ -408,6 +462,21 @@ void PodManager::NoteStartError(const std::string& pod_key, const std::string& c
 absl::Status PodManager::StartContainer(const DesiredPod& desired, const Container& container,
                                         const Sandbox& sandbox, const volumes::ConfigSource& config,
                                         ContainerRecord record) {
+  // What comes from ConfigMaps, Secrets and volumes first: a container waiting for a
+  // missing key (CreateContainerConfigError) costs no pull and no mount on each pass.
+  const std::string config_key = reef::StrCat(record.pod_key, "/", container.name());
+  runtime::SpecOptions spec_options;
+  absl::Status resolved = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(volumes::ResolvedEnv env, volumes::ResolveEnv(desired.pod, container, config));
+    spec_options.env_from = std::move(env.env_from);
+    spec_options.value_from = std::move(env.value_from);
+    ASSIGN_OR_RETURN(spec_options.mounts, volumes::ContainerMounts(container, sandbox.volumes));
+    return absl::OkStatus();
+  }();
+  if (!resolved.ok()) {
+    config_errors_[config_key] = std::string(resolved.message());
+    return resolved;
+  }
   // A failed pull is retried after a growing pause (ImagePullBackOff).
   auto failed = pull_failures_.find(container.image());
   if (failed != pull_failures_.end() && options_.clock->Now() < failed->second.retry_at) {
@@ -417,7 +486,7 @@ absl::Status PodManager::StartContainer(const DesiredPod& desired, const Contain
   pull.policy = ToPullPolicy(container.image_pull_policy());
   auto image = images_->Pull(container.image(), pull);
   if (!image.ok()) {
-    PullFailure& f = pull_failures_[container.image()];
+    Failure& f = pull_failures_[container.image()];
     f.failures++;
     f.message = std::string(image.status().message());
     f.retry_at = options_.clock->Now() +
@@ -435,7 +504,6 @@ absl::Status PodManager::StartContainer(const DesiredPod& desired, const Contain
   RETURN_IF_ERROR(MakeDirs(bundle, 0700));
   ASSIGN_OR_RETURN(auto rootfs, image::ContainerRootfs::Mount(dir, lowers));
 
-  runtime::SpecOptions spec_options;
   spec_options.image = ToRuntimeConfig(image->config);
   spec_options.rootfs = rootfs->path();
   auto users = runtime::LoadUserDb(rootfs->path());
@@ -445,19 +513,13 @@ absl::Status PodManager::StartContainer(const DesiredPod& desired, const Contain
   spec_options.annotations["io.reef.pod"] = record.pod_key;
   spec_options.annotations["io.reef.container"] = record.name;
   spec_options.netns_path = sandbox.netns_path;
-  auto spec = [&]() -> absl::StatusOr<nlohmann::json> {
-    ASSIGN_OR_RETURN(volumes::ResolvedEnv env, volumes::ResolveEnv(desired.pod, container, config));
-    spec_options.env_from = std::move(env.env_from);
-    spec_options.value_from = std::move(env.value_from);
-    ASSIGN_OR_RETURN(spec_options.mounts, volumes::ContainerMounts(container, sandbox.volumes));
-    return runtime::BuildSpec(desired.pod, container, spec_options);
-  }();
+  auto spec = runtime::BuildSpec(desired.pod, container, spec_options);
   if (!spec.ok()) {
     // The kubelet's CreateContainerConfigError: the spec cannot be made into a container.
-    config_errors_[reef::StrCat(record.pod_key, "/", container.name())] = std::string(spec.status().message());
+    config_errors_[config_key] = std::string(spec.status().message());
     return spec.status();
   }
-  config_errors_.erase(reef::StrCat(record.pod_key, "/", container.name()));
+  config_errors_.erase(config_key);
   RETURN_IF_ERROR(runtime::WriteSpec(bundle, *spec));
 
   std::string log = PodLogPath(options_.data_dir, record.pod_key, record.name);
@@ -543,11 +605,11 @@ absl::StatusOr<bool> PodManager::StopStep(const ContainerRecord& c, absl::Durati
 std::map<std::string, Waiting> PodManager::WaitingReasons(const std::string& pod_key,
                                                          const reef::v1::PodSpec& spec) const {
   std::map<std::string, Waiting> waiting;
-  auto sandbox = sandbox_errors_.find(pod_key);
+  auto sandbox = sandbox_failures_.find(pod_key);
   auto note = [&](const Container& c) {
-    if (sandbox != sandbox_errors_.end()) {
+    if (sandbox != sandbox_failures_.end()) {
       // The kubelet's FailedCreatePodSandBox: the containers wait in ContainerCreating.
-      waiting[c.name()] = {"ContainerCreating", reef::StrCat("failed to create the pod sandbox: ", sandbox->second)};
+      waiting[c.name()] = {"ContainerCreating", reef::StrCat("failed to create the pod sandbox: ", sandbox->second.message)};
       return;
     }
     auto failure = pull_failures_.find(c.image());

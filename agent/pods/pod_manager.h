@@ -79,7 +79,8 @@ class PodManager {
   bool SyncOnce();
 
  private:
-  struct PullFailure {
+  // Something that failed and is tried again after a growing pause.
+  struct Failure {
     std::string message;
     int failures = 0;
     absl::Time retry_at;
@@ -92,6 +93,11 @@ class PodManager {
   };
 
   absl::Status SyncPod(const DesiredPod& desired, const PodRecord* stored, const volumes::ConfigSource& config);
+  // The sandboxes a stored pod or container record still owns.
+  absl::StatusOr<std::set<std::string>> OwnedSandboxes();
+  // The pod's sandbox (see pod_sandbox.h), with a back-off after failures.
+  absl::StatusOr<Sandbox> EnsureSandbox(const DesiredPod& desired, const std::string& key,
+                                        const volumes::ConfigSource& config);
   // Starts the container when it has no attempt yet, or reads its attempt's exit and
   // restarts it when `restarts` says so and its back-off has passed. The latest
   // attempt after that, if any.
@@ -140,14 +146,17 @@ class PodManager {
   std::map<std::string, DesiredPod> desired_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const ObjectMap> config_ ABSL_GUARDED_BY(mu_);
   // Only touched by the sync thread.
-  std::map<std::string, PullFailure> pull_failures_;  // by image reference
+  std::map<std::string, Failure> pull_failures_;  // by image reference
   std::map<std::string, Stopping> stopping_;          // by container id
   // By "namespace/pod/container": why the last start failed, and why the container
   // spec could not be built (CreateContainerConfigError).
   std::map<std::string, std::string> start_errors_;
   std::map<std::string, std::string> config_errors_;
-  // By pod key: why its sandbox could not be made.
-  std::map<std::string, std::string> sandbox_errors_;
+  // By pod key: why its sandbox could not be made (retried with back-off), the last
+  // volume refresh problem, and its IP.
+  std::map<std::string, Failure> sandbox_failures_;
+  std::map<std::string, std::string> volume_errors_;
+  std::map<std::string, std::string> pod_ips_;
   Sandboxes sandboxes_;
   // Running containers to probe: their pod IP and when they started, by id. Adopted
   // containers count from when this agent first saw them.
@@ -164,6 +173,9 @@ class PodManager {
 // Where a pod's container writes its log (CRI format, rotated beside it).
 std::string PodLogPath(const std::string& data_dir, const std::string& pod_key,
                        const std::string& container);
+
+// A pod's cgroup (cgroupsPath form) under the agent's parent, e.g. "/reef/NODE/HASH".
+std::string PodCgroupPath(const std::string& cgroup_parent, const std::string& pod_key);
 
 // The runtime id of an attempt: stable for (pod, spec, container, attempt), unique
 // across spec changes, short enough for runc and cgroup names.

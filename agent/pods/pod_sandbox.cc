@@ -51,7 +51,16 @@ absl::StatusOr<Sandbox> Sandboxes::Ensure(const reef::v1::Pod& pod, const std::s
     sandbox.netns_path = it->second.netns_path;
     sandbox.pod_ip = it->second.ip;
   }
-  ASSIGN_OR_RETURN(sandbox.volumes, volumes_.Prepare(pod, id, config));
+  auto refreshed = volumes_.Prepare(pod, id, config);
+  if (refreshed.ok()) {
+    last_volumes_[id] = *refreshed;
+    sandbox.volumes = *std::move(refreshed);
+    return sandbox;
+  }
+  auto last = last_volumes_.find(id);
+  if (last == last_volumes_.end()) return refreshed.status();
+  sandbox.volumes = last->second;
+  sandbox.volume_error = std::string(refreshed.status().message());
   return sandbox;
 }
 
@@ -61,6 +70,7 @@ absl::Status Sandboxes::Remove(const std::string& id) {
   // collection that follows SetNetwork.
   if (network_ != nullptr) RETURN_IF_ERROR(network_->Teardown(id));
   attached_.erase(id);
+  last_volumes_.erase(id);
   return absl::OkStatus();
 }
 
@@ -69,6 +79,9 @@ absl::Status Sandboxes::GarbageCollect(const std::set<std::string>& keep) {
   if (network_ != nullptr) RETURN_IF_ERROR(network_->GarbageCollect(keep));
   for (auto it = attached_.begin(); it != attached_.end();) {
     it = keep.count(it->first) ? std::next(it) : attached_.erase(it);
+  }
+  for (auto it = last_volumes_.begin(); it != last_volumes_.end();) {
+    it = keep.count(it->first) ? std::next(it) : last_volumes_.erase(it);
   }
   return absl::OkStatus();
 }

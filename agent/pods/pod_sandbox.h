@@ -25,6 +25,9 @@ struct Sandbox {
   std::string netns_path;  // empty: the node's network namespace
   std::string pod_ip;      // empty with hostNetwork (the node's address, filled by the link)
   volumes::PodVolumes volumes;
+  // Set when a volume could not be refreshed this time: `volumes` are the last good
+  // ones, and the pod runs on with their contents.
+  std::string volume_error;
 };
 
 // The first `hex_chars` of the text's SHA-256: short, stable names for pods' things.
@@ -43,7 +46,7 @@ class Sandboxes {
   bool has_network() const { return network_ != nullptr; }
 
   // Makes the sandbox (once) and refreshes its volumes (every call; no writes when
-  // nothing changed).
+  // nothing changed). Fails only while the network or the first volumes cannot be made.
   absl::StatusOr<Sandbox> Ensure(const reef::v1::Pod& pod, const std::string& id,
                                  const volumes::ConfigSource& config);
   // Releases the network and removes the volumes. Idempotent. Before SetNetwork, the
@@ -57,6 +60,7 @@ class Sandboxes {
   volumes::VolumeManager volumes_;
   std::unique_ptr<network::PodNetwork> network_;
   std::map<std::string, network::Attachment> attached_;  // by sandbox id
+  std::map<std::string, volumes::PodVolumes> last_volumes_;  // by sandbox id
 };
 
 // The hostPorts of every container of the pod, for the CNI portmap plugin.

@@ -21,7 +21,8 @@ void SetTerminated(const ExitRecord& exit, const std::string& id, reef::v1::Cont
   t->set_container_id(reef::StrCat("runc://", id));
 }
 
-enum class Outcome { kWaiting, kRunning, kSucceeded, kFailed };
+// kRestarting: ended, and coming back (after its back-off).
+enum class Outcome { kWaiting, kRunning, kRestarting, kSucceeded, kFailed };
 
 // One container's status; `restarts(exit_code)` says whether an ended attempt comes back.
 Outcome Describe(const PodStatusInputs& in, const Container& c, const std::string& default_wait,
@@ -61,7 +62,7 @@ Outcome Describe(const PodStatusInputs& in, const Container& c, const std::strin
       w->set_reason("ContainerCreating");
     }
     SetTerminated(*exit, rec.id, cs->mutable_last_state()->mutable_terminated());
-    return Outcome::kWaiting;
+    return Outcome::kRestarting;
   }
   SetTerminated(*exit, rec.id, cs->mutable_state()->mutable_terminated());
   return exit->exit_code == 0 ? Outcome::kSucceeded : Outcome::kFailed;
@@ -106,12 +107,13 @@ reef::v1::PodStatus ComputePodStatus(const PodStatusInputs& in) {
   }
   const bool initialized = InitContainersDone(spec, in.latest);
 
-  int running = 0, succeeded = 0, failed = 0, ready = 0;
+  int running = 0, restarting = 0, succeeded = 0, failed = 0, ready = 0;
   for (const Container& c : spec.containers()) {
     ContainerStatus* cs = status.add_container_statuses();
     Outcome o = Describe(in, c, initialized ? "ContainerCreating" : "PodInitializing",
                          [&](int code) { return policy.ok() && runtime::ShouldRestart(*policy, code); }, cs);
     running += o == Outcome::kRunning;
+    restarting += o == Outcome::kRestarting;
     succeeded += o == Outcome::kSucceeded;
     failed += o == Outcome::kFailed;
     ready += cs->ready();
@@ -119,7 +121,9 @@ reef::v1::PodStatus ComputePodStatus(const PodStatusInputs& in) {
   const int total = spec.containers_size();
   if (init_failed) status.set_phase("Failed");
   else if (!initialized) status.set_phase("Pending");
-  else if (running > 0) status.set_phase("Running");
+  // As the kubelet's getPhase: a container between a crash and its restart keeps the
+  // pod Running (no flapping to Pending on every crash).
+  else if (running > 0 || restarting > 0) status.set_phase("Running");
   else if (total > 0 && succeeded == total) status.set_phase("Succeeded");
   else if (total > 0 && succeeded + failed == total) status.set_phase("Failed");
   else status.set_phase("Pending");

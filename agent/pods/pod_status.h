@@ -4,8 +4,9 @@
 // that do not exist yet are waiting. Pure: no I/O, no clock of its own.
 //
 //   phase       Pending until the init containers are done and a container runs;
-//               Running while one runs; Succeeded / Failed once all ended for good (an
-//               init container failing under restartPolicy Never fails the pod).
+//               Running while one runs or is restarting; Succeeded / Failed once all
+//               ended for good (an init container failing under restartPolicy Never
+//               fails the pod).
 //   conditions  Initialized (every init container exited 0), ContainersReady (every
 //               container running and ready by its readiness probe), Ready (the same).
 //               PodScheduled is the scheduler's and stays on the controller.

@@ -202,9 +202,10 @@ absl::StatusOr<ExecResult> RuncRuntime::Exec(std::string_view id,
   if (!running) return absl::FailedPreconditionError(reef::StrCat(what, ": not running"));
 
   // Killing `runc exec` on a timeout would leave the command running in the container:
-  // runc tells us its pid so that we can kill it ourselves. The monitor's folder lives
-  // as long as the container and goes with Delete.
-  const std::string pid_file = absl::StrFormat("%s/exec-%d.pid", Files(id).dir, exec_counter_++);
+  // runc tells us its pid so that we can kill it ourselves. The pid file goes under
+  // runc's root (a tmpfs): exec probes run every few seconds, forever, and must not
+  // write to the flash each time.
+  const std::string pid_file = absl::StrFormat("%s/exec-%s-%d.pid", options_.root, id, exec_counter_++);
   std::vector<std::string> command = {options_.binary, "--root", options_.root, "--log-format",
                                       "json", "exec", "--pid-file", pid_file, std::string(id)};
   command.insert(command.end(), argv.begin(), argv.end());

@@ -355,8 +355,14 @@ absl::Status AgentHub::RegisterNode(const v1::Hello& hello) {
       ASSIGN_OR_RETURN(auto nodes, txn.List(store::ListOptions{"Node", "", {}}));
       std::set<std::string> taken;
       for (const v1::Object& other : nodes) taken.insert(other.node().spec().pod_cidr());
-      ASSIGN_OR_RETURN(*n->mutable_spec()->mutable_pod_cidr(), NextPodCidr(options_.cluster_cidr, kNodeCidrMaskSize, taken));
-      REEF_LOG(Info) << "node " << n->metadata().name() << ": pod CIDR " << n->spec().pod_cidr();
+      auto cidr = NextPodCidr(options_.cluster_cidr, kNodeCidrMaskSize, taken);
+      if (cidr.ok()) {
+        n->mutable_spec()->set_pod_cidr(*cidr);
+        REEF_LOG(Info) << "node " << n->metadata().name() << ": pod CIDR " << *cidr;
+      } else {
+        // The node registers all the same: its hostNetwork pods run, the others wait.
+        REEF_LOG(Error) << "node " << n->metadata().name() << ": " << cidr.status().message();
+      }
     }
     // The agent's labels (arch, os, hostname, --node-labels) win over stored ones of
     // the same key; labels set with `reefctl label` stay.

@@ -221,6 +221,8 @@ TEST_CASE("workloads: a failing liveness probe restarts, readiness holds a rollo
                                                "    volumeMounts: [{name: work, mountPath: /work}]\n"),
                   "  volumes: [{name: work, emptyDir: {}}]\n  initContainers:\n" +
                       BusyboxContainer("setup", "echo prepared-by-init > /work/made-by",
+                                       "    volumeMounts: [{name: work, mountPath: /work}]\n") +
+                      BusyboxContainer("check", "grep -q prepared /work/made-by && echo then-second-init >> /work/made-by",
                                        "    volumeMounts: [{name: work, mountPath: /work}]\n")));
   // Readiness: v1 serves /ready, v2 does not.
   auto gate = [](int version) {
@@ -245,7 +247,7 @@ spec:
   };
   n.Apply(gate(1));
 
-  n.WaitForLog("prepared", "main", {"prepared-by-init"});
+  n.WaitForLog("prepared", "main", {"prepared-by-init\nthen-second-init"});  // in order, each once
   std::string blocked = n.f.WaitForCtl({"get", "pod", "blocked"}, [](const std::string& o) {
     return Contains(o, "Init:Error") || Contains(o, "Init:CrashLoopBackOff");
   });

@@ -120,6 +120,27 @@ TEST_CASE("pod status: containers not made yet say why they wait") {
   CHECK(s.container_statuses(1).state().waiting().reason() == "ContainerCreating");
 }
 
+TEST_CASE("pod status: a container between a crash and its restart keeps the pod Running") {
+  reef::v1::Pod pod = PodWith({}, {"app"});
+  PodStatusInputs in = Inputs(pod);
+  in.latest["app"] = Exited("app", 1, kNow + absl::Seconds(20));
+  reef::v1::PodStatus s = ComputePodStatus(in);
+  CHECK(s.phase() == "Running");
+  CHECK(s.container_statuses(0).state().waiting().reason() == "CrashLoopBackOff");
+  CHECK(Condition(s, "Ready").status() == "False");
+}
+
+TEST_CASE("pod status: the second init container waits for the first, and the containers for both") {
+  reef::v1::Pod pod = PodWith({"migrate", "seed"}, {"app"});
+  PodStatusInputs in = Inputs(pod);
+  in.latest["migrate"] = Exited("migrate", 0);
+  CHECK_FALSE(InitContainersDone(pod.spec(), in.latest));
+  CHECK(ComputePodStatus(in).init_container_statuses(1).state().waiting().reason() == "PodInitializing");
+  in.latest["seed"] = Exited("seed", 0);
+  CHECK(InitContainersDone(pod.spec(), in.latest));
+  CHECK(ComputePodStatus(in).container_statuses(0).state().waiting().reason() == "ContainerCreating");
+}
+
 TEST_CASE("pod status: all containers done decide Succeeded or Failed") {
   reef::v1::Pod pod = PodWith({}, {"a", "b"}, "Never");
   PodStatusInputs in = Inputs(pod);
