@@ -314,7 +314,7 @@ spec:
   RunResult del = n.f.Ctl({"delete", "deployment", "many"});
   REQUIRE_MESSAGE(del.exit_code == 0, del.err);
   // (One "default/many-..." per pod in the containers table of `reef-agent ps`.)
-  n.f.WaitForAgentPs(0, [](const std::string& ps) { return Count(ps, "default/many-") < 45; });
+  n.f.WaitForAgentPs(0, [](const std::string& ps) { return Count(ps, "default/many-") < 50; });
   n.f.KillAgent(0);
   const NetworkLeftovers after_kill = LeftoversOnHost(n);
   CHECK(after_kill.netns_files > 0);  // the kill did interrupt the teardown
