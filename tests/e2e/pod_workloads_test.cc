@@ -85,6 +85,23 @@ spec:
 )" + spec_extra + "  containers:\n" + containers;
 }
 
+// A Deployment `name` of `replicas` pods labelled app=`name`; `spec_extra` goes in its spec
+// (a strategy), `containers` as BusyboxContainer makes them.
+std::string DeploymentYaml(const std::string& name, int replicas, int grace_seconds, const std::string& containers,
+                           const std::string& spec_extra = "") {
+  return R"(apiVersion: apps/v1
+kind: Deployment
+metadata: {name: )" + name + R"(}
+spec:
+  replicas: )" + std::to_string(replicas) + "\n" + spec_extra + R"(  selector: {matchLabels: {app: )" + name + R"(}}
+  template:
+    metadata: {labels: {app: )" + name + R"(}}
+    spec:
+      terminationGracePeriodSeconds: )" + std::to_string(grace_seconds) + R"(
+      containers:
+)" + Indent(containers, 4);
+}
+
 int RestartCount(const json& pod, const std::string& container) {
   for (const json& cs : pod["status"].value("containerStatuses", json::array())) {
     if (cs.value("name", "") == container) return cs.value("restartCount", 0);
@@ -94,19 +111,9 @@ int RestartCount(const json& pod, const std::string& container) {
 
 TEST_CASE("workloads: httpd with a hostPort answers on the node and the pod IP, pods reach each other, containers share localhost") {
   OneNode n;
-  n.Apply(R"(apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-)" + Indent(BusyboxContainer("httpd", R"sh(mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www)sh",
-                      "    ports: [{containerPort: 80, hostPort: 8080}]\n"), 4));
+  n.Apply(DeploymentYaml("web", 1, 1,
+                         BusyboxContainer("httpd", R"sh(mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www)sh",
+                                          "    ports: [{containerPort: 80, hostPort: 8080}]\n")));
   n.f.WaitForCtl({"get", "pods"}, [](const std::string& o) { return Contains(o, "web-") && Contains(o, "Running"); });
   const std::string web = n.PodNames("web-").at(0);
   const std::string web_ip = n.Pod(web)["status"].value("podIP", "");
@@ -226,24 +233,14 @@ TEST_CASE("workloads: a failing liveness probe restarts, readiness holds a rollo
                                        "    volumeMounts: [{name: work, mountPath: /work}]\n")));
   // Readiness: v1 serves /ready, v2 does not.
   auto gate = [](int version) {
-    return R"(apiVersion: apps/v1
-kind: Deployment
-metadata: {name: gate}
-spec:
-  replicas: 1
-  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}
-  selector: {matchLabels: {app: gate}}
-  template:
-    metadata: {labels: {app: gate}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-)" + Indent(BusyboxContainer("httpd", R"(mkdir -p /www; [ "$VERSION" = 2 ] || echo ok > /www/ready; exec httpd -f -p 80 -h /www)",
+    return DeploymentYaml("gate", 1, 1,
+                          BusyboxContainer("httpd", R"(mkdir -p /www; [ "$VERSION" = 2 ] || echo ok > /www/ready; exec httpd -f -p 80 -h /www)",
                              R"(    env: [{name: VERSION, value: ")" + std::to_string(version) + R"("}]
     readinessProbe:
       httpGet: {path: /ready, port: 80}
       periodSeconds: 1
-)"), 4);
+)"),
+                          "  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}\n");
   };
   n.Apply(gate(1));
 
@@ -287,18 +284,7 @@ TEST_CASE("workloads: 50 pods created and deleted, the agent killed and restarte
   OneNode n;
   const NetworkLeftovers before = LeftoversOnHost(n);
   CHECK_MESSAGE(before.total() == 0, before.ToString());
-  n.Apply(R"(apiVersion: apps/v1
-kind: Deployment
-metadata: {name: many}
-spec:
-  replicas: 50
-  selector: {matchLabels: {app: many}}
-  template:
-    metadata: {labels: {app: many}}
-    spec:
-      terminationGracePeriodSeconds: 0
-      containers:
-)" + Indent(BusyboxContainer("main", "sleep 3600"), 4));
+  n.Apply(DeploymentYaml("many", 50, 0, BusyboxContainer("main", "sleep 3600")));
   std::string wide = n.f.WaitForCtl({"get", "pods", "-o", "wide"}, [](const std::string& o) { return Count(o, "Running") == 50; },
                                     std::chrono::seconds(180));
   std::set<std::string> ips;
