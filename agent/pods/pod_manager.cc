@@ -426,13 +426,10 @@ void PodManager::UpdateProbes(const std::map<std::string, DesiredPod>& desired) 
 
 absl::Status PodManager::Observe(const DesiredPod& desired, ContainerRecord* rec) {
   if (rec->finished) return absl::OkStatus();
+  // The monitor writes the exit record when the container ends: no record, still
+  // running (asking runc would cost a fork and exec per container per pass).
   auto exit = runtime_->Exit(rec->id);
-  if (absl::IsNotFound(exit.status())) {
-    auto st = runtime_->State(rec->id);
-    if (st.ok() || !absl::IsNotFound(st.status())) return absl::OkStatus();  // still running
-    // No container and no record: a start that never happened (image pull failed).
-    return absl::OkStatus();
-  }
+  if (absl::IsNotFound(exit.status())) return absl::OkStatus();
   RETURN_IF_ERROR(exit.status());
   rec->finished = true;
   rec->exit_json = runtime::ExitRecordToJson(*exit);
