@@ -120,6 +120,13 @@ absl::Status WriteFileAtomic(const std::string& path, std::string_view content, 
   return absl::OkStatus();
 }
 
+bool IsMountPoint(const std::string& path) {
+  struct stat self, parent;
+  if (::lstat(path.c_str(), &self) != 0 || !S_ISDIR(self.st_mode)) return false;
+  if (::stat((path + "/..").c_str(), &parent) != 0) return false;
+  return self.st_dev != parent.st_dev || self.st_ino == parent.st_ino;
+}
+
 absl::Status MakeDirs(const std::string& path, int mode) {
   std::error_code ec;
   std::filesystem::path p(path);

@@ -24,6 +24,10 @@ absl::Status WriteFileAtomic(const std::string& path, std::string_view content, 
 // Creates a folder and its parents with `mode` for the ones it creates.
 absl::Status MakeDirs(const std::string& path, int mode);
 
+// Whether something is mounted on `path`: a folder on another device than its
+// parent, or the root of its file system.
+bool IsMountPoint(const std::string& path);
+
 // "10.0 MiB", "512 B": sizes in messages for people.
 std::string HumanBytes(uint64_t n);
 

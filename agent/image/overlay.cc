@@ -2,7 +2,6 @@
 
 #include <sched.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -125,13 +124,6 @@ absl::Status Unmount(const std::string& target) {
     return absl::OkStatus();
   }
   return ErrnoStatus(reef::StrCat("unmount ", target), errno);
-}
-
-bool IsMountPoint(const std::string& path) {
-  struct stat self, parent;
-  if (::lstat(path.c_str(), &self) != 0 || !S_ISDIR(self.st_mode)) return false;
-  if (::stat(reef::StrCat(path, "/..").c_str(), &parent) != 0) return false;
-  return self.st_dev != parent.st_dev || self.st_ino == parent.st_ino;
 }
 
 absl::StatusOr<std::unique_ptr<ContainerRootfs>> ContainerRootfs::Mount(

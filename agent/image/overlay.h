@@ -24,9 +24,6 @@ absl::Status MountOverlay(const std::vector<std::string>& lowers_top_first,
 // Unmounts target, detaching it lazily when busy. OK if nothing is mounted there.
 absl::Status Unmount(const std::string& target);
 
-// Whether path is the root of a mount (its device differs from its parent's).
-bool IsMountPoint(const std::string& path);
-
 // The overlay of one container, under a folder of its own:
 //   <dir>/upper  the container's writes     <dir>/work  overlayfs's scratch
 //   <dir>/rootfs the mount point, the OCI bundle's root.path

@@ -1,7 +1,6 @@
 #include "agent/volumes/host_mounts.h"
 
 #include <sys/mount.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -29,13 +28,6 @@ std::string Unescape(const std::string& s) {
 }
 
 }  // namespace
-
-bool IsMountPoint(const std::string& path) {
-  struct stat self, parent;
-  if (::lstat(path.c_str(), &self) != 0 || !S_ISDIR(self.st_mode)) return false;
-  if (::stat(reef::StrCat(path, "/..").c_str(), &parent) != 0) return false;
-  return self.st_dev != parent.st_dev || self.st_ino == parent.st_ino;
-}
 
 absl::Status MountTmpfs(const std::string& target, unsigned long flags, const std::string& options) {
   if (::mount("tmpfs", target.c_str(), "tmpfs", flags, options.c_str()) != 0) {

@@ -9,9 +9,6 @@
 
 namespace reef::agent::volumes {
 
-// Whether something is mounted on `path` (a folder on another device than its parent).
-bool IsMountPoint(const std::string& path);
-
 // Mounts a tmpfs on `target` with mount(2) data `options` ("size=...,mode=...").
 absl::Status MountTmpfs(const std::string& target, unsigned long flags, const std::string& options);
 

@@ -20,6 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "agent/image/layer_unpack.h"
 #include "agent/image/overlay.h"
+#include "common/files.h"
 #include "agent/image/snapshotter.h"
 #include "tests/support/process.h"
 

@@ -16,6 +16,7 @@
 
 #include "agent/volumes/host_mounts.h"
 #include "agent/volumes/volume_manager.h"
+#include "common/files.h"
 #include "tests/support/process.h"
 #include "tests/unit/volumes_fake_source.h"
 
