@@ -76,11 +76,20 @@ export REEFCONFIG="$STATE/data/admin.conf"
 "$REEFCTL" apply -f manifests/examples/
 echo
 echo "quickstart: waiting for the examples' pods to run"
+# Up when a web replica is ready (its hostPort answers), the log shipper runs and the
+# sensor reader has completed.
+examples_up() {
+  local pods
+  pods=$("$REEFCTL" get pods 2>/dev/null) || return 1
+  grep -Eq '^web-[^ ]+ +1/1 +Running' <<<"$pods" &&
+    grep -Eq '^log-shipper-[^ ]+ +1/1 +Running' <<<"$pods" &&
+    grep -Eq '^sensor-reader +[0-9]/1 +Completed' <<<"$pods"
+}
 for _ in $(seq 120); do
-  running=$("$REEFCTL" get pods 2>/dev/null | grep -c " Running " || true)
-  [ "$running" -ge 2 ] && break
+  examples_up && break
   sleep 1
 done
+examples_up || echo "quickstart: the examples are not all up after 2 minutes; see $STATE/agent.log" >&2
 for what in nodes deployments daemonsets "pods -o wide"; do
   echo
   echo "\$ reefctl get $what"

@@ -70,6 +70,25 @@ absl::Status CheckNamespace(store::Txn& txn, const v1::Object& object) {
                                           "\" not found (create it first, or in the same apply)"));
 }
 
+// A Pod's node, once bound, is kept when a manifest without spec.nodeName is applied
+// again (as kubectl apply's merge keeps fields the manifest does not set): clearing
+// it would unbind the pod, and its agent would stop it for the scheduler to start it
+// again. Moving a bound pod to another node is refused, as in Kubernetes.
+absl::Status KeepPodBinding(const v1::Object& existing, v1::Object* object) {
+  if (!existing.has_pod() || !object->has_pod()) return absl::OkStatus();
+  const std::string& bound = existing.pod().spec().node_name();
+  std::string* wanted = object->mutable_pod()->mutable_spec()->mutable_node_name();
+  if (bound.empty() || *wanted == bound) return absl::OkStatus();
+  if (wanted->empty()) {
+    *wanted = bound;
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(reef::StrCat(manifest::DisplayName(*object),
+                                                 ": spec.nodeName: the pod is bound to node \"", bound,
+                                                 "\" and cannot move to \"", *wanted,
+                                                 "\" (delete it and create it again)"));
+}
+
 absl::StatusOr<v1::ApplyResult> ApplyOne(store::Txn& txn, v1::Object object) {
   RETURN_IF_ERROR(CheckNamespace(txn, object));
   v1::ApplyResult result;
@@ -85,6 +104,7 @@ absl::StatusOr<v1::ApplyResult> ApplyOne(store::Txn& txn, v1::Object object) {
   }
   RETURN_IF_ERROR(existing.status());
   manifest::CopyStatus(*existing, &object);
+  RETURN_IF_ERROR(KeepPodBinding(*existing, &object));
   ASSIGN_OR_RETURN(*result.mutable_object(), txn.Update(std::move(object)));
   bool unchanged = Meta(result.object()).resource_version() == Meta(*existing).resource_version();
   result.set_outcome(unchanged ? v1::ApplyResult::UNCHANGED : v1::ApplyResult::CONFIGURED);

@@ -317,6 +317,27 @@ TEST_CASE("a stale resourceVersion conflicts and changes nothing") {
   CHECK(Contains(r.out, "v: \"2\""));
 }
 
+TEST_CASE("applying a bound pod's manifest again keeps its node, moving it is refused") {
+  TestCluster c;
+  auto with_node = [](const std::string& line) {
+    return "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n" + line +
+           "  containers: [{name: main, image: busybox:1.36}]\n";
+  };
+  RunResult r = c.Ctl({"apply", "-f", "-"}, with_node("  nodeName: box-1\n"));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  // The same manifest without nodeName (as a user keeps it): nothing changes.
+  r = c.Ctl({"apply", "-f", "-"}, with_node(""));
+  CHECK_MESSAGE(r.exit_code == 0, r.err);
+  CHECK(r.out == "pod/p unchanged\n");
+  r = c.Ctl({"get", "pod", "p", "-o", "yaml"});
+  CHECK(Contains(r.out, "nodeName: box-1\n"));
+  r = c.Ctl({"apply", "-f", "-"}, with_node("  nodeName: box-2\n"));
+  CHECK(r.exit_code == 1);
+  CHECK_MESSAGE(Contains(r.err, "Pod default/p: spec.nodeName: the pod is bound to node \"box-1\" and cannot move to \"box-2\""), r.err);
+  r = c.Ctl({"get", "pod", "p", "-o", "yaml"});
+  CHECK(Contains(r.out, "nodeName: box-1\n"));
+}
+
 TEST_CASE("apply is all or nothing across documents") {
   TestCluster c;
   // The second object is valid on its own but its namespace does not exist: the
