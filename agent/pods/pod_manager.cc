@@ -50,12 +50,6 @@ std::map<std::string, ContainerRecord> LatestAttempts(const std::vector<Containe
 
 }  // namespace
 
-std::string ContainerId(const std::string& pod_key, const std::string& spec_hash,
-                        const std::string& container, int attempt) {
-  return reef::StrCat(ShortSha256(pod_key, 10), "-", spec_hash.substr(0, 8), "-", container, "-",
-                      attempt);
-}
-
 PodManager::PodManager(PodManagerOptions options, AgentState* state, image::ImageStore* images,
                        runtime::Runtime* runtime)
     : options_(std::move(options)),
@@ -356,7 +350,10 @@ absl::StatusOr<std::optional<ContainerRecord>> PodManager::RunContainer(
   RETURN_IF_ERROR(Observe(desired, &rec));
   if (!rec.finished) return rec;
   auto exit = runtime::ParseExitRecord(rec.exit_json);
-  if (!exit.ok() || !restarts(exit->exit_code) || options_.clock->Now() < rec.not_before) return rec;
+  if (!exit.ok()) return rec;
+  if (!restarts(ExitCodeForRestart(rec, *exit)) || options_.clock->Now() < rec.not_before) {
+    return rec;
+  }
   RETURN_IF_ERROR(RemoveContainer(rec));
   ContainerRecord next = rec;
   next.attempt = rec.attempt + 1;
@@ -365,6 +362,7 @@ absl::StatusOr<std::optional<ContainerRecord>> PodManager::RunContainer(
   next.last_exit_json = rec.exit_json;
   next.finished = false;
   next.exit_json.clear();
+  next.stopped_by_probe = false;
   REEF_LOG(Info) << "pod " << key << ": restarting " << c.name() << " (restart " << next.restart_count << ")";
   NoteStartError(key, c.name(), StartContainer(desired, c, sandbox, config, next));
   ASSIGN_OR_RETURN(auto after, latest_after_start());
@@ -383,8 +381,13 @@ absl::Status PodManager::StopIfProbeFailed(const DesiredPod& desired, const Cont
   if (options_.probes == nullptr) return absl::OkStatus();
   std::optional<std::string> failure = options_.probes->Failure(rec.id);
   if (!failure) return absl::OkStatus();
-  if (probe_failures_noted_.insert(rec.id).second) {
-    REEF_LOG(Info) << "pod " << rec.pod_key << ": container " << rec.name << " " << *failure << ", will be restarted";
+  if (!rec.stopped_by_probe) {
+    // Recorded before the first signal: the restart decision after its exit, perhaps
+    // in a later run of the agent, depends on it.
+    REEF_LOG(Info) << "pod " << rec.pod_key << ": container " << rec.name << " " << *failure << ", stopping it";
+    ContainerRecord marked = rec;
+    marked.stopped_by_probe = true;
+    RETURN_IF_ERROR(state_->PutContainer(marked));
   }
   int64_t grace = desired.pod.spec().has_termination_grace_period_seconds()
                       ? desired.pod.spec().termination_grace_period_seconds()
@@ -418,9 +421,6 @@ void PodManager::UpdateProbes(const std::map<std::string, DesiredPod>& desired) 
     running.push_back(probes::ProbedContainer{rec.id, rec.pod_key, *spec, p.pod_ip, p.started_at});
   }
   probed_ = std::move(still);
-  for (auto it = probe_failures_noted_.begin(); it != probe_failures_noted_.end();) {
-    it = probed_.count(*it) ? std::next(it) : probe_failures_noted_.erase(it);
-  }
   options_.probes->SetContainers(std::move(running));
 }
 

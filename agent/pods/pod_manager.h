@@ -167,7 +167,6 @@ class PodManager {
     absl::Time started_at;
   };
   std::map<std::string, Probed> probed_;
-  std::set<std::string> probe_failures_noted_;  // ids whose probe failure was logged
 };
 
 // Where a pod's container writes its log (CRI format, rotated beside it).
@@ -176,10 +175,5 @@ std::string PodLogPath(const std::string& data_dir, const std::string& pod_key,
 
 // A pod's cgroup (cgroupsPath form) under the agent's parent, e.g. "/reef/NODE/HASH".
 std::string PodCgroupPath(const std::string& cgroup_parent, const std::string& pod_key);
-
-// The runtime id of an attempt: stable for (pod, spec, container, attempt), unique
-// across spec changes, short enough for runc and cgroup names.
-std::string ContainerId(const std::string& pod_key, const std::string& spec_hash,
-                        const std::string& container, int attempt);
 
 }  // namespace reef::agent

@@ -21,6 +21,11 @@ std::string SandboxId(const std::string& pod_key, const std::string& spec_hash) 
   return reef::StrCat(ShortSha256(pod_key, 10), "-", spec_hash.substr(0, 8));
 }
 
+std::string ContainerId(const std::string& pod_key, const std::string& spec_hash,
+                        const std::string& container, int attempt) {
+  return reef::StrCat(SandboxId(pod_key, spec_hash), "-", container, "-", attempt);
+}
+
 std::vector<network::PortMapping> HostPorts(const reef::v1::PodSpec& spec) {
   std::vector<network::PortMapping> ports;
   for (const auto& c : spec.containers()) {

@@ -36,6 +36,11 @@ std::string ShortSha256(const std::string& text, size_t hex_chars);
 // Stable for (pod, spec): short enough for netns, cgroup and CNI names.
 std::string SandboxId(const std::string& pod_key, const std::string& spec_hash);
 
+// The runtime id of a container's attempt: its sandbox's id, the container's name
+// and the attempt; unique across spec changes, short enough for runc and cgroups.
+std::string ContainerId(const std::string& pod_key, const std::string& spec_hash,
+                        const std::string& container, int attempt);
+
 class Sandboxes {
  public:
   explicit Sandboxes(std::string pods_dir);

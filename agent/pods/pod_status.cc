@@ -1,6 +1,6 @@
 #include "agent/pods/pod_status.h"
 
-#include "agent/runtime/exit_record.h"
+#include "agent/pods/pod_sandbox.h"
 #include "agent/runtime/restart_policy.h"
 #include "common/strings.h"
 
@@ -41,7 +41,8 @@ Outcome Describe(const PodStatusInputs& in, const Container& c, const std::strin
   cs->set_restart_count(rec.restart_count);
   cs->set_container_id(reef::StrCat("runc://", rec.id));
   if (auto last = runtime::ParseExitRecord(rec.last_exit_json); last.ok()) {
-    SetTerminated(*last, rec.id, cs->mutable_last_state()->mutable_terminated());
+    const std::string last_id = ContainerId(rec.pod_key, rec.spec_hash, rec.name, rec.attempt - 1);
+    SetTerminated(*last, last_id, cs->mutable_last_state()->mutable_terminated());
   }
   if (!rec.finished) {
     cs->mutable_state()->mutable_running();
@@ -51,7 +52,7 @@ Outcome Describe(const PodStatusInputs& in, const Container& c, const std::strin
   }
   auto exit = runtime::ParseExitRecord(rec.exit_json);
   if (!exit.ok()) return Outcome::kFailed;
-  if (restarts(exit->exit_code)) {
+  if (restarts(ExitCodeForRestart(rec, *exit))) {
     // Ended and coming back: after its back-off, or at the next pass.
     auto* w = cs->mutable_state()->mutable_waiting();
     if (in.now < rec.not_before) {
@@ -80,6 +81,11 @@ void AddCondition(reef::v1::PodStatus* status, const char* type, bool ok, const 
 }
 
 }  // namespace
+
+int ExitCodeForRestart(const ContainerRecord& rec, const runtime::ExitRecord& exit) {
+  constexpr int kFailed = 1;
+  return rec.stopped_by_probe ? kFailed : exit.exit_code;
+}
 
 bool InitContainersDone(const reef::v1::PodSpec& spec, const std::map<std::string, ContainerRecord>& latest) {
   for (const Container& c : spec.init_containers()) {

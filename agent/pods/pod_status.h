@@ -16,6 +16,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "agent/runtime/exit_record.h"
 #include "agent/state/agent_state.h"
 #include "reef/v1/core.pb.h"
 
@@ -42,6 +43,11 @@ struct PodStatusInputs {
 };
 
 reef::v1::PodStatus ComputePodStatus(const PodStatusInputs& in);
+
+// The exit code a restart decision sees for an ended attempt: a container stopped
+// because its liveness or startup probe failed has failed, whatever it exited with
+// (one that exits 0 on SIGTERM too), as the kubelet decides.
+int ExitCodeForRestart(const ContainerRecord& rec, const runtime::ExitRecord& exit);
 
 // Whether every init container of the pod has exited 0 (true when it has none).
 bool InitContainersDone(const reef::v1::PodSpec& spec, const std::map<std::string, ContainerRecord>& latest);

@@ -20,6 +20,9 @@ constexpr const char* kMigrations[] = {
       CREATE TABLE controller_sync (id INTEGER PRIMARY KEY CHECK (id = 1), revision INTEGER NOT NULL);
       INSERT INTO controller_sync (id, revision) VALUES (1, 0);
     )sql",
+    R"sql(
+      ALTER TABLE containers ADD COLUMN stopped_by_probe INTEGER NOT NULL DEFAULT 0;
+    )sql",
 };
 
 int64_t ToMillis(absl::Time t) {
@@ -140,7 +143,7 @@ absl::StatusOr<std::vector<ContainerRecord>> AgentState::Containers() {
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
       "SELECT id, pod_key, name, spec_hash, attempt, restart_count, crashes, not_before_ms, "
-      "last_exit, finished, exit FROM containers ORDER BY pod_key, name, attempt"));
+      "last_exit, finished, exit, stopped_by_probe FROM containers ORDER BY pod_key, name, attempt"));
   std::vector<ContainerRecord> out;
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -157,6 +160,7 @@ absl::StatusOr<std::vector<ContainerRecord>> AgentState::Containers() {
     c.last_exit_json = stmt.ColumnText(8);
     c.finished = stmt.ColumnInt(9) != 0;
     c.exit_json = stmt.ColumnText(10);
+    c.stopped_by_probe = stmt.ColumnInt(11) != 0;
     out.push_back(std::move(c));
   }
   return out;
@@ -166,11 +170,12 @@ absl::Status AgentState::PutContainer(const ContainerRecord& c) {
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
       "INSERT OR REPLACE INTO containers (id, pod_key, name, spec_hash, attempt, restart_count, "
-      "crashes, not_before_ms, last_exit, finished, exit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      "crashes, not_before_ms, last_exit, finished, exit, stopped_by_probe) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   stmt.Bind(1, c.id).Bind(2, c.pod_key).Bind(3, c.name).Bind(4, c.spec_hash);
   stmt.Bind(5, int64_t{c.attempt}).Bind(6, int64_t{c.restart_count}).Bind(7, int64_t{c.crashes});
   stmt.Bind(8, ToMillis(c.not_before)).Bind(9, c.last_exit_json);
-  stmt.Bind(10, int64_t{c.finished ? 1 : 0}).Bind(11, c.exit_json);
+  stmt.Bind(10, int64_t{c.finished ? 1 : 0}).Bind(11, c.exit_json).Bind(12, int64_t{c.stopped_by_probe ? 1 : 0});
   return stmt.Run();
 }
 

@@ -40,6 +40,9 @@ struct ContainerRecord {
   std::string last_exit_json;  // the previous attempt's ExitRecord, "" if none
   bool finished = false;       // this attempt ended and its exit was read
   std::string exit_json;       // this attempt's ExitRecord once finished
+  // Being stopped, or stopped, because its liveness or startup probe failed: it then
+  // counts as failed whatever its exit code.
+  bool stopped_by_probe = false;
 };
 
 // What the controller last told this node, as of `revision`: its pods and the

@@ -221,6 +221,17 @@ TEST_CASE("workloads: a failing liveness probe restarts, readiness holds a rollo
       periodSeconds: 1
       failureThreshold: 2
 )")));
+  // The same with restartPolicy OnFailure and a process that exits 0 on SIGTERM: a
+  // probe failure is a failure whatever the exit code, so it is restarted too.
+  n.Apply(PodYaml("polite",
+                  BusyboxContainer("main", "trap 'exit 0' TERM; touch /tmp/healthy; sleep 2; rm /tmp/healthy; "
+                                           "while true; do sleep 0.2; done",
+                                   R"(    livenessProbe:
+      exec: {command: [cat, /tmp/healthy]}
+      periodSeconds: 1
+      failureThreshold: 2
+)"),
+                  "  restartPolicy: OnFailure\n"));
   // Init containers: one that fails blocks its pod; one that succeeds runs first.
   n.Apply(PodYaml("blocked", BusyboxContainer("main", "sleep 3600"),
                   "  initContainers:\n" + BusyboxContainer("setup", "echo init-ran; exit 3")));
@@ -257,6 +268,14 @@ TEST_CASE("workloads: a failing liveness probe restarts, readiness holds a rollo
 
   n.f.WaitForCtl({"get", "pod", "flaky", "-o", "json"},
                  [](const std::string& o) { return RestartCount(json::parse(o), "main") >= 1; });
+  n.f.WaitForCtl({"get", "pod", "polite", "-o", "json"},
+                 [](const std::string& o) { return RestartCount(json::parse(o), "main") >= 1; });
+  json polite = n.Pod("polite");
+  CHECK(polite["status"].value("phase", "") == "Running");
+  // (exitCode 0 is left out of the JSON, as proto3 does; "Completed" says it.)
+  const json& polite_last = polite["status"]["containerStatuses"][0]["lastState"]["terminated"];
+  CHECK_MESSAGE(polite_last.value("reason", "") == "Completed", polite["status"].dump());
+  CHECK(polite_last.value("exitCode", 0) == 0);
 
   // v1 becomes Ready; v2 runs but never gets Ready, so the rollout waits with v1 serving.
   n.f.WaitForCtl({"get", "pods", "-l", "app=gate"}, [](const std::string& o) { return Contains(o, "1/1"); });

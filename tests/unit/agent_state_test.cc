@@ -30,6 +30,7 @@ TEST_CASE("agent state keeps pods and containers across reopen") {
     c.crashes = 2;
     c.not_before = absl::FromUnixMillis(1'700'000'123'456);
     c.last_exit_json = R"({"exit_code":3})";
+    c.stopped_by_probe = true;
     REQUIRE((*state)->PutContainer(c).ok());
   }
   auto state = AgentState::Open(path);
@@ -47,6 +48,7 @@ TEST_CASE("agent state keeps pods and containers across reopen") {
   CHECK(c.crashes == 2);
   CHECK(c.not_before == absl::FromUnixMillis(1'700'000'123'456));
   CHECK(c.last_exit_json == R"({"exit_code":3})");
+  CHECK(c.stopped_by_probe);
   CHECK_FALSE(c.finished);
 
   ContainerRecord never_backed_off = c;
@@ -61,6 +63,37 @@ TEST_CASE("agent state keeps pods and containers across reopen") {
   REQUIRE((*state)->DeletePod("default/web-n").ok());
   CHECK((*state)->Pods()->empty());
   CHECK((*state)->Containers()->empty());
+}
+
+TEST_CASE("agent state opens a database of the previous schema and keeps its containers") {
+  reef::testing::TempDir dir;
+  const std::string path = dir.path() + "/agent.db";
+  {
+    // The schema before stopped_by_probe (user_version 2), with one container in it.
+    auto db = sqlite::Database::Open(path);
+    REQUIRE(db.ok());
+    REQUIRE((*db)->Exec(R"sql(
+      CREATE TABLE pods (key TEXT PRIMARY KEY, source TEXT NOT NULL, spec_hash TEXT NOT NULL,
+        pod BLOB NOT NULL) WITHOUT ROWID;
+      CREATE TABLE containers (id TEXT PRIMARY KEY, pod_key TEXT NOT NULL, name TEXT NOT NULL,
+        spec_hash TEXT NOT NULL, attempt INTEGER NOT NULL, restart_count INTEGER NOT NULL,
+        crashes INTEGER NOT NULL, not_before_ms INTEGER NOT NULL,
+        last_exit TEXT NOT NULL, finished INTEGER NOT NULL, exit TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE controller_objects (key TEXT PRIMARY KEY, object BLOB NOT NULL) WITHOUT ROWID;
+      CREATE TABLE controller_sync (id INTEGER PRIMARY KEY CHECK (id = 1), revision INTEGER NOT NULL);
+      INSERT INTO controller_sync (id, revision) VALUES (1, 7);
+      INSERT INTO containers VALUES ('old-1', 'default/web', 'main', 'abc', 0, 4, 0, 0, '', 0, '');
+      PRAGMA user_version = 2;
+    )sql").ok());
+  }
+  auto state = AgentState::Open(path);
+  REQUIRE_MESSAGE(state.ok(), state.status().message());
+  auto containers = (*state)->Containers();
+  REQUIRE(containers.ok());
+  REQUIRE(containers->size() == 1);
+  CHECK((*containers)[0].id == "old-1");
+  CHECK((*containers)[0].restart_count == 4);
+  CHECK_FALSE((*containers)[0].stopped_by_probe);
 }
 
 ControllerUpdate SecretAndConfigMap(int64_t revision) {

@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include "agent/pods/pod_sandbox.h"
 #include "agent/runtime/exit_record.h"
 
 namespace reef::agent {
@@ -128,6 +129,36 @@ TEST_CASE("pod status: a container between a crash and its restart keeps the pod
   CHECK(s.phase() == "Running");
   CHECK(s.container_statuses(0).state().waiting().reason() == "CrashLoopBackOff");
   CHECK(Condition(s, "Ready").status() == "False");
+}
+
+TEST_CASE("pod status: a container stopped by its liveness probe comes back under OnFailure even after exit 0") {
+  reef::v1::Pod pod = PodWith({}, {"app"}, "OnFailure");
+  PodStatusInputs in = Inputs(pod);
+  in.latest["app"] = Exited("app", 0, kNow + absl::Seconds(10));
+  CHECK(ComputePodStatus(in).phase() == "Succeeded");  // it exited on its own
+  in.latest["app"].stopped_by_probe = true;
+  reef::v1::PodStatus s = ComputePodStatus(in);
+  CHECK(s.phase() == "Running");
+  CHECK(s.container_statuses(0).state().waiting().reason() == "CrashLoopBackOff");
+  CHECK(s.container_statuses(0).last_state().terminated().exit_code() == 0);
+}
+
+TEST_CASE("pod status: the last state names the previous attempt's container") {
+  reef::v1::Pod pod = PodWith({}, {"app"});
+  PodStatusInputs in = Inputs(pod);
+  ContainerRecord second = Running("app");
+  second.pod_key = "default/p";
+  second.spec_hash = "0123456789abcdef";
+  second.attempt = 1;
+  second.restart_count = 1;
+  second.id = ContainerId(second.pod_key, second.spec_hash, "app", 1);
+  second.last_exit_json = Exited("app", 2).exit_json;
+  in.latest["app"] = second;
+  reef::v1::PodStatus s = ComputePodStatus(in);
+  CHECK(s.container_statuses(0).container_id() == "runc://" + second.id);
+  CHECK(s.container_statuses(0).last_state().terminated().container_id() ==
+        "runc://" + ContainerId("default/p", "0123456789abcdef", "app", 0));
+  CHECK(s.container_statuses(0).last_state().terminated().exit_code() == 2);
 }
 
 TEST_CASE("pod status: the second init container waits for the first, and the containers for both") {
