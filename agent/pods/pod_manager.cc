@@ -109,6 +109,26 @@ absl::StatusOr<std::set<std::string>> PodManager::OwnedSandboxes() {
   return owned;
 }
 
+absl::Status PodManager::ForgetInitContainers(const std::vector<PodRecord>& pods,
+                                              const std::vector<ContainerRecord>& containers,
+                                              const std::set<std::string>& lost_pods) {
+  // A pod whose containers vanished (a reboot) gets a new sandbox: as the kubelet
+  // does, its init containers run again, before the others come back, since what
+  // they prepared (in the network namespace, on tmpfs) may be gone with it.
+  for (const PodRecord& p : pods) {
+    if (!lost_pods.count(p.key)) continue;
+    std::set<std::string> init_names;
+    for (const Container& c : p.pod.spec().init_containers()) init_names.insert(c.name());
+    for (const ContainerRecord& c : containers) {
+      if (c.pod_key != p.key || !init_names.count(c.name)) continue;
+      RETURN_IF_ERROR(RemoveContainer(c));
+      RETURN_IF_ERROR(state_->DeleteContainer(c.id));
+    }
+    if (!init_names.empty()) REEF_LOG(Info) << "pod " << p.key << ": its containers were gone, init containers run again";
+  }
+  return absl::OkStatus();
+}
+
 absl::Status PodManager::Recover() {
   ASSIGN_OR_RETURN(auto pods, state_->Pods());
   ASSIGN_OR_RETURN(std::set<std::string> keep, OwnedSandboxes());
@@ -125,6 +145,7 @@ absl::Status PodManager::Recover() {
   }
   ASSIGN_OR_RETURN(auto containers, state_->Containers());
   int adopted = 0, ended = 0;
+  std::set<std::string> lost_pods;
   for (ContainerRecord& c : containers) {
     if (c.finished) continue;
     auto exit = runtime_->Exit(c.id);
@@ -146,8 +167,10 @@ absl::Status PodManager::Recover() {
     c.finished = true;
     c.exit_json = runtime::ExitRecordToJson(lost);
     RETURN_IF_ERROR(state_->PutContainer(c));
+    lost_pods.insert(c.pod_key);
     ++ended;
   }
+  RETURN_IF_ERROR(ForgetInitContainers(pods, containers, lost_pods));
   REEF_LOG(Info) << "recovered " << pods.size() << " pods: " << adopted
                  << " containers still running (adopted), " << ended << " ended while away";
   return absl::OkStatus();

@@ -95,6 +95,10 @@ class PodManager {
   absl::Status SyncPod(const DesiredPod& desired, const PodRecord* stored, const volumes::ConfigSource& config);
   // The sandboxes a stored pod or container record still owns.
   absl::StatusOr<std::set<std::string>> OwnedSandboxes();
+  // Removes the init container records of `lost_pods` (pods whose containers were
+  // gone at start), so that their init containers run again.
+  absl::Status ForgetInitContainers(const std::vector<PodRecord>& pods, const std::vector<ContainerRecord>& containers,
+                                    const std::set<std::string>& lost_pods);
   // The pod's sandbox (see pod_sandbox.h), with a back-off after failures.
   absl::StatusOr<Sandbox> EnsureSandbox(const DesiredPod& desired, const std::string& key,
                                         const volumes::ConfigSource& config);

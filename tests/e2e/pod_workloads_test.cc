@@ -293,6 +293,27 @@ TEST_CASE("workloads: a failing liveness probe restarts, readiness holds a rollo
   CHECK_MESSAGE(Contains(deploy, "1/1"), deploy);
 }
 
+TEST_CASE("workloads: after a reboot the init containers run again before the others") {
+  OneNode n;
+  const std::string work = "    volumeMounts: [{name: work, mountPath: /work}]\n";
+  n.Apply(PodYaml("boot", BusyboxContainer("main", "echo \"init runs: $(grep -c init-ran /work/runs)\"; sleep 3600", work),
+                  "  volumes: [{name: work, emptyDir: {}}]\n  initContainers:\n" +
+                      BusyboxContainer("setup", "echo init-ran >> /work/runs", work)));
+  n.WaitForLog("boot", "main", {"init runs: 1\n"});
+  n.f.KillAgent(0);
+  // A reboot, as the agent sees it: its containers, pod networks and tmpfs mounts are
+  // gone, its data folder (the emptyDir's files too) stays.
+  RunResult down = n.OnHost({BinaryPath("reef-agent"), "--data-dir", n.f.DataDir(0), "teardown"});
+  REQUIRE_MESSAGE(down.exit_code == 0, down.err);
+  n.f.RestartAgent(0);
+  // The main container's new attempt counted the init container's runs after its
+  // second one.
+  n.WaitForLog("boot", "main", {"init runs: 2\n"});
+  json pod = n.Pod("boot");
+  CHECK(pod["status"].value("phase", "") == "Running");
+  CHECK(RestartCount(pod, "main") == 1);
+}
+
 // Counts what pod networking left in the agent's host namespace (and in /run/netns).
 NetworkLeftovers LeftoversOnHost(const OneNode& n) {
   return CountNetworkLeftoversIn(n.f.hosts().netns_path(0), "/run/netns", AgentNetnsPrefix(n.f.DataDir(0)),
