@@ -45,7 +45,17 @@ wait_for_line() {  # LOG PATTERN PIDFILE WHAT
 
 case "${1:-start}" in
   stop) stop; exit 0 ;;
-  clean) stop; scripts/remove-containers.sh "$STATE"; rm -rf "$STATE"; echo "quickstart: removed $STATE"; exit 0 ;;
+  clean)
+    stop
+    scripts/remove-containers.sh "$STATE"
+    rm -rf "$STATE"
+    # The pod bridge, once no pod is on it (portmap's shared CNI-HOSTPORT-* chains
+    # stay: other CNI runtimes on the box use them too).
+    if [ -d /sys/class/net/reef0 ] && [ -z "$(ls /sys/class/net/reef0/brif 2>/dev/null)" ]; then
+      ip link del reef0
+    fi
+    echo "quickstart: removed $STATE"
+    exit 0 ;;
   start) ;;
   *) echo "usage: $0 [start|stop|clean]" >&2; exit 2 ;;
 esac
