@@ -370,13 +370,10 @@ absl::StatusOr<std::optional<ContainerRecord>> PodManager::RunContainer(
     return latest_after_start();
   }
   ContainerRecord rec = *latest;
-  RETURN_IF_ERROR(Observe(desired, &rec));
+  RETURN_IF_ERROR(Observe(&rec));
   if (!rec.finished) return rec;
   auto exit = runtime::ParseExitRecord(rec.exit_json);
-  if (!exit.ok()) return rec;
-  if (!restarts(ExitCodeForRestart(rec, *exit)) || options_.clock->Now() < rec.not_before) {
-    return rec;
-  }
+  if (!exit.ok() || !restarts(ExitCodeForRestart(rec, *exit)) || options_.clock->Now() < rec.not_before) return rec;
   RETURN_IF_ERROR(RemoveContainer(rec));
   ContainerRecord next = rec;
   next.attempt = rec.attempt + 1;
@@ -447,7 +444,7 @@ void PodManager::UpdateProbes(const std::map<std::string, DesiredPod>& desired) 
   options_.probes->SetContainers(std::move(running));
 }
 
-absl::Status PodManager::Observe(const DesiredPod& desired, ContainerRecord* rec) {
+absl::Status PodManager::Observe(ContainerRecord* rec) {
   if (rec->finished) return absl::OkStatus();
   // The monitor writes the exit record when the container ends: no record, still
   // running (asking runc would cost a fork and exec per container per pass).
@@ -463,7 +460,6 @@ absl::Status PodManager::Observe(const DesiredPod& desired, ContainerRecord* rec
   REEF_LOG(Info) << "pod " << rec->pod_key << ": container " << rec->name << " exited with "
                  << exit->exit_code << " (" << exit->reason << ")";
   stopping_.erase(rec->id);  // a probe-failed stop ends here
-  (void)desired;
   return state_->PutContainer(*rec);
 }
 

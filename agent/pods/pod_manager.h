@@ -125,7 +125,7 @@ class PodManager {
   absl::Status StartContainer(const DesiredPod& desired, const reef::v1::Container& container,
                               const Sandbox& sandbox, const volumes::ConfigSource& config, ContainerRecord record);
   // Reads the exit of a running attempt, if it ended; decides about a restart.
-  absl::Status Observe(const DesiredPod& desired, ContainerRecord* record);
+  absl::Status Observe(ContainerRecord* record);
   absl::Status RemoveContainer(const ContainerRecord& record);
   // Logs a failed start once per distinct message.
   void NoteStartError(const std::string& pod_key, const std::string& container, const absl::Status& status);

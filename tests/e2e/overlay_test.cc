@@ -20,8 +20,8 @@
 #include "absl/strings/str_format.h"
 #include "agent/image/layer_unpack.h"
 #include "agent/image/overlay.h"
-#include "common/files.h"
 #include "agent/image/snapshotter.h"
+#include "common/files.h"
 #include "tests/support/process.h"
 
 namespace reef::agent::image {

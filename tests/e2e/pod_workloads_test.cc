@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "tests/e2e/cluster_fixture.h"
+#include "tests/support/manifests.h"
 #include "tests/support/network_leftovers.h"
 
 namespace reef::testing {
@@ -68,14 +69,6 @@ std::string BusyboxContainer(const std::string& name, const std::string& script,
     command: [sh, -c, ')" + quoted + "']\n" + extra;
 }
 
-// Moves every line of `yaml` right by `n` spaces (containers inside a pod template).
-std::string Indent(const std::string& yaml, int n) {
-  std::string out, pad(n, ' ');
-  std::istringstream lines(yaml);
-  for (std::string line; std::getline(lines, line);) out += pad + line + "\n";
-  return out;
-}
-
 std::string PodYaml(const std::string& name, const std::string& containers, const std::string& spec_extra = "") {
   return R"(apiVersion: v1
 kind: Pod
@@ -85,21 +78,13 @@ spec:
 )" + spec_extra + "  containers:\n" + containers;
 }
 
-// A Deployment `name` of `replicas` pods labelled app=`name`; `spec_extra` goes in its spec
-// (a strategy), `containers` as BusyboxContainer makes them.
+// A Deployment of `replicas` pods with `containers` (as BusyboxContainer makes them).
 std::string DeploymentYaml(const std::string& name, int replicas, int grace_seconds, const std::string& containers,
                            const std::string& spec_extra = "") {
-  return R"(apiVersion: apps/v1
-kind: Deployment
-metadata: {name: )" + name + R"(}
-spec:
-  replicas: )" + std::to_string(replicas) + "\n" + spec_extra + R"(  selector: {matchLabels: {app: )" + name + R"(}}
-  template:
-    metadata: {labels: {app: )" + name + R"(}}
-    spec:
-      terminationGracePeriodSeconds: )" + std::to_string(grace_seconds) + R"(
-      containers:
-)" + Indent(containers, 4);
+  return DeploymentManifest(name, replicas,
+                            "terminationGracePeriodSeconds: " + std::to_string(grace_seconds) + "\ncontainers:\n" +
+                                containers,
+                            spec_extra);
 }
 
 int RestartCount(const json& pod, const std::string& container) {

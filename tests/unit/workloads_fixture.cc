@@ -7,6 +7,7 @@
 #include "api/manifest/validate.h"
 #include "controller/reconcile/pods.h"
 #include "controller/store/sqlite_store.h"
+#include "tests/support/manifests.h"
 
 namespace reef::testing {
 
@@ -145,16 +146,8 @@ std::map<std::string, int> Workloads::PodsPerNode(const std::string& selector) {
 
 std::string DeploymentYaml(const std::string& name, int replicas, const std::string& image,
                            const std::string& extra_spec) {
-  return reef::StrCat(R"(apiVersion: apps/v1
-kind: Deployment
-metadata: {name: )", name, R"(}
-spec:
-  replicas: )", replicas, "\n", extra_spec, R"(  selector: {matchLabels: {app: )", name, R"(}}
-  template:
-    metadata: {labels: {app: )", name, R"(}}
-    spec:
-      containers: [{name: main, image: ")", image, R"("}]
-)");
+  return DeploymentManifest(name, replicas, reef::StrCat("containers: [{name: main, image: \"", image, "\"}]\n"),
+                            extra_spec);
 }
 
 }  // namespace reef::testing
